@@ -1,0 +1,93 @@
+"""What the queue needs from the program that generates images, as plain records.
+
+`webui.WebuiHost` is the real one (the only code that imports webui's `modules`);
+tests drive the same interface through the stand-in webui under tests/."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ContextManager, Dict, List, Optional, Tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    title: str
+    model_name: str
+    hash: Optional[str]  # first 10 hex digits of the sha256, as infotexts write "Model hash:"
+
+
+@dataclasses.dataclass(frozen=True)
+class StateSnapshot:
+    """The fields of webui's shared.state that describe the running job."""
+
+    job_no: int
+    job_count: int
+    sampling_step: int
+    sampling_steps: int
+    interrupted: bool
+
+
+@dataclasses.dataclass
+class Outcome:
+    images: List[Any]  # PIL images, without the grid
+    infotexts: List[str]
+    interrupted: bool  # shared.state said so when process_images returned
+
+
+class Host:
+    """The contract. Methods that touch the generation state are called by the worker
+    with `lock` held; the rest may be called from any request thread."""
+
+    lock: ContextManager  # webui's queue_lock: one generation at a time, ours or native
+
+    def checkpoints(self) -> Tuple[List[Checkpoint], Optional[str]]:
+        """Known checkpoints and the title of the loaded one."""
+        raise NotImplementedError
+
+    def default_checkpoint(self) -> Optional[str]:
+        """The title of webui's configured default model (what a native job would use)."""
+        raise NotImplementedError
+
+    def resolve_checkpoint(self, name: str) -> Optional[str]:
+        """Title, name or short hash -> title, the way webui resolves them; None if unknown."""
+        raise NotImplementedError
+
+    def resolve_vae(self, name: str) -> Optional[str]:
+        raise NotImplementedError
+
+    def samplers(self) -> List[str]:
+        raise NotImplementedError
+
+    def schedulers(self) -> List[str]:
+        raise NotImplementedError
+
+    def resolve_sampler(self, sampler: Optional[str], scheduler: Optional[str]) -> Tuple[str, str]:
+        """-> (sampler name, scheduler label); ValueError naming the field if unknown."""
+        raise NotImplementedError
+
+    def option(self, name: str, default: Any) -> Any:
+        raise NotImplementedError
+
+    def data_dir(self) -> str:
+        raise NotImplementedError
+
+    # generation, called by the worker with `lock` held
+    def begin(self, task_id: str) -> None:
+        raise NotImplementedError
+
+    def generate(self, kind: str, params: Dict[str, Any], checkpoint: str, vae: Optional[str]) -> Outcome:
+        raise NotImplementedError
+
+    def end(self, task_id: str) -> None:
+        raise NotImplementedError
+
+    # from any thread
+    def interrupt(self) -> None:
+        raise NotImplementedError
+
+    def snapshot(self) -> StateSnapshot:
+        raise NotImplementedError
+
+    def preview(self) -> Optional[Tuple[int, Any]]:
+        """(id, PIL image) of the running job's live preview, decoding one if due."""
+        raise NotImplementedError

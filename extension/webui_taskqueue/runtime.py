@@ -1,0 +1,91 @@
+"""Wiring: one start() that builds store, worker and routes, safe to call again when
+webui rebuilds its app (UI reload), and one stop() that undoes it. Never two workers."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from typing import Any, Dict, Optional, Tuple
+
+from .api import build_router
+from .host import Host
+from .images import ImageStore
+from .payload import Limits
+from .service import QueueService
+from .sqlite_store import SQLiteStore
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+# webui Settings > Task queue: key -> (default, label)
+SETTINGS: Dict[str, Tuple[Any, str]] = {
+    "task_queue_dir": ("", "Folder for the queue's database and images (empty: task-queue in webui's data folder; restart to apply)"),
+    "task_queue_max_width": (2048, "Largest width a task may ask for"),
+    "task_queue_max_height": (2048, "Largest height a task may ask for"),
+    "task_queue_max_steps": (150, "Most sampling steps a task may ask for"),
+    "task_queue_max_batch_size": (8, "Largest batch size a task may ask for"),
+    "task_queue_max_n_iter": (16, "Most batches (n_iter) a task may ask for"),
+    "task_queue_max_body_mb": (50, "Largest request body, in MB"),
+}
+
+
+def limits_from(host: Host) -> Limits:
+    def get(name: str):
+        key = f"task_queue_{name}"
+        return host.option(key, SETTINGS[key][0])
+
+    return Limits(
+        max_width=get("max_width"), max_height=get("max_height"), max_steps=get("max_steps"),
+        max_batch_size=get("max_batch_size"), max_n_iter=get("max_n_iter"), max_body_mb=get("max_body_mb"),
+    )
+
+
+@dataclasses.dataclass
+class Runtime:
+    store: SQLiteStore
+    worker: Worker
+    service: QueueService
+    root: str
+    apps: set = dataclasses.field(default_factory=set)  # ids of apps the routes are on
+
+
+_lock = threading.Lock()
+_runtime: Optional[Runtime] = None
+
+
+def start(app, host: Host) -> Runtime:
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = _build(host)
+        if id(app) not in _runtime.apps:
+            runtime = _runtime
+            app.include_router(build_router(lambda: runtime.service))
+            app.openapi_schema = None  # rebuilt on the next /docs with our routes in it
+            runtime.apps.add(id(app))
+        return _runtime
+
+
+def stop() -> None:
+    global _runtime
+    with _lock:
+        runtime, _runtime = _runtime, None
+    if runtime is not None:
+        runtime.worker.stop()
+        runtime.store.close()
+
+
+def _build(host: Host) -> Runtime:
+    root = host.option("task_queue_dir", "") or host.data_dir()
+    store = SQLiteStore(os.path.join(root, "tasks.sqlite3"))
+    failed = store.recover(time.time())
+    if failed:
+        log.warning("task queue: %d task(s) were running when webui stopped; marked failed", len(failed))
+    images = ImageStore(os.path.join(root, "images"))
+    worker = Worker(store, host, images)
+    service = QueueService(store, host, worker, images, limits=lambda: limits_from(host))
+    worker.start()
+    return Runtime(store=store, worker=worker, service=service, root=root)

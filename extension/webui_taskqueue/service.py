@@ -1,0 +1,204 @@
+"""What the routes call: submit, look at, stop and forget tasks, on behalf of a user.
+
+Ownership is checked here, once: another user's task answers exactly like an unknown
+id. Routes stay thin: they parse HTTP, call one method, shape the answer."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from typing import Callable, List, Optional, Sequence, Tuple
+
+from . import scheduler
+from .host import Host
+from .images import ImageStore
+from .payload import Limits, PayloadError, check, error
+from .progress import Progress
+from .store import Store
+from .tasks import InvalidTransition, Task, TaskStatus, TaskType
+from .worker import PAUSED, Worker
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    name: str
+    is_admin: bool
+
+
+OPEN_MODE_USER = User("default", is_admin=True)  # no keys configured: one user, as stock webui
+
+
+class NotFound(Exception):
+    pass
+
+
+class Conflict(Exception):
+    pass
+
+
+@dataclasses.dataclass
+class TaskView:
+    """A task with what only the live queue knows: its place and its progress."""
+
+    task: Task
+    position: Optional[int] = None
+    progress: Optional[Progress] = None
+
+
+class QueueService:
+    def __init__(
+        self,
+        store: Store,
+        host: Host,
+        worker: Worker,
+        images: ImageStore,
+        limits: Callable[[], Limits],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.host, self.worker, self.images = store, host, worker, images
+        self.limits, self.clock = limits, clock
+
+    # ---- submit ------------------------------------------------------------------------
+
+    def submit(self, user: User, kind: TaskType, body) -> TaskView:
+        params = check(kind.value, body, self.limits())
+        checkpoint, vae = self._resolve(params)
+        task = Task(
+            task_id=uuid.uuid4().hex,
+            type=kind,
+            owner=user.name,
+            checkpoint=checkpoint,
+            vae=vae,
+            params=params,
+            created_at=self.clock(),
+        )
+        self.store.add(task)
+        self.worker.notify()
+        return self._view(task)
+
+    def _resolve(self, params: dict) -> Tuple[str, Optional[str]]:
+        """Names that only webui can check; normalizes them in `params` as accepted."""
+        errors = []
+        requested = params.pop("checkpoint", None)
+        checkpoint = self.host.resolve_checkpoint(requested) if requested else self.host.default_checkpoint()
+        if checkpoint is None:
+            errors.append(error("checkpoint", f"unknown checkpoint {requested!r}" if requested else "webui has no checkpoint"))
+        vae = params.pop("vae", None)
+        if vae is not None and self.host.resolve_vae(vae) is None:
+            errors.append(error("vae", f"unknown VAE {vae!r}"))
+        sampler = params.pop("sampler_name", None) or params.pop("sampler_index", None)
+        params.pop("sampler_index", None)
+        try:
+            params["sampler_name"], params["scheduler"] = self.host.resolve_sampler(sampler, params.get("scheduler"))
+        except ValueError as e:
+            field, reason = e.args
+            errors.append(error(field, reason))
+        if errors:
+            raise PayloadError(errors)
+        return checkpoint, vae
+
+    # ---- read ----------------------------------------------------------------------------
+
+    def get(self, user: User, task_id: str) -> TaskView:
+        return self._view(self._owned(user, task_id))
+
+    def list(self, user: User, statuses: Sequence[TaskStatus], limit: int, offset: int,
+             owner: Optional[str] = None, everyone: bool = False) -> Tuple[List[TaskView], int]:
+        if not user.is_admin:
+            owner, everyone = user.name, False
+        elif owner is None and not everyone:
+            owner = user.name
+        tasks, count = self.store.list(owner=owner, statuses=statuses, limit=limit, offset=offset)
+        positions = self._positions() if any(t.status == TaskStatus.QUEUED for t in tasks) else {}
+        return [self._view(t, positions) for t in tasks], count
+
+    def queue(self, user: User) -> dict:
+        running = self.store.running()
+        queued = scheduler.run_order(self.store.queued())
+        everything = running + queued
+        positions = scheduler.positions(queued)
+        visible = [t for t in everything if user.is_admin or t.owner == user.name]
+        return {
+            "paused": self.store.get_flag(PAUSED),
+            "running": len(running),
+            "data": [self._view(t, positions) for t in visible],
+            "count": len(everything),
+        }
+
+    def preview(self, user: User, task_id: str) -> Optional[bytes]:
+        self._owned(user, task_id)
+        return self.worker.preview(task_id)
+
+    def image_path(self, user: User, task_id: str, index: int) -> str:
+        task = self._owned(user, task_id)
+        path = self.images.path(task_id, index) if 0 <= index < len(task.images) else None
+        if path is None:
+            raise NotFound(f"task {task_id} has no image {index}")
+        return path
+
+    def checkpoints(self) -> dict:
+        found, loaded = self.host.checkpoints()
+        return {
+            "data": [{**dataclasses.asdict(c), "loaded": c.title == loaded} for c in found],
+            "loaded": loaded,
+        }
+
+    def health(self) -> dict:
+        return {
+            "status": "ok",
+            "queued": len(self.store.queued()),
+            "running": len(self.store.running()),
+            "paused": self.store.get_flag(PAUSED),
+            "worker": "running" if self.worker.is_alive() else "stopped",
+        }
+
+    # ---- act ------------------------------------------------------------------------------
+
+    def interrupt(self, user: User, task_id: str) -> TaskView:
+        """Queued: cancel. Running: interrupt (it ends `interrupted`). Final: Conflict."""
+        task = self._owned(user, task_id)
+        if task.status == TaskStatus.QUEUED:
+            try:
+                return self._view(self.store.cancel(task_id, self.clock()))
+            except InvalidTransition:
+                pass  # the worker took it a moment ago: interrupt it instead
+        if self.worker.interrupt(task_id):
+            return self._view(self.store.get(task_id) or task)
+        task = self.store.get(task_id) or task
+        raise Conflict(f"task {task_id} is {task.status.value if task.is_final else 'finishing'}")
+
+    def delete(self, user: User, task_id: str) -> None:
+        task = self._owned(user, task_id)
+        try:
+            self.store.delete(task_id)
+        except ValueError:
+            raise Conflict(f"task {task_id} is {task.status.value}; interrupt it first") from None
+        self.images.delete(task_id)
+
+    def set_paused(self, user: User, paused: bool) -> dict:
+        if not user.is_admin:
+            raise NotFound("not found")
+        self.store.set_flag(PAUSED, paused)
+        if not paused:
+            self.worker.notify()
+        return {"paused": paused}
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _owned(self, user: User, task_id: str) -> Task:
+        task = self.store.get(task_id)
+        if task is None or not (user.is_admin or task.owner == user.name):
+            raise NotFound(f"no task {task_id}")
+        return task
+
+    def _positions(self) -> dict:
+        return scheduler.positions(self.store.queued())
+
+    def _view(self, task: Task, positions: Optional[dict] = None) -> TaskView:
+        if task.status == TaskStatus.QUEUED:
+            positions = positions if positions is not None else self._positions()
+            return TaskView(task, position=positions.get(task.task_id))
+        if task.status == TaskStatus.RUNNING:
+            return TaskView(task, progress=self.worker.progress(task.task_id))
+        return TaskView(task)

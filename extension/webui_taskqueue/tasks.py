@@ -1,0 +1,75 @@
+"""The task record, its status vocabulary and the one table of allowed transitions."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any, Dict, List, Optional
+
+
+class TaskStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.INTERRUPTED, TaskStatus.CANCELLED}
+)
+
+# Every status change goes through this table; stores check it atomically.
+TRANSITIONS: Dict[TaskStatus, frozenset] = {
+    TaskStatus.QUEUED: frozenset({TaskStatus.RUNNING, TaskStatus.CANCELLED}),
+    TaskStatus.RUNNING: frozenset({TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.INTERRUPTED}),
+    TaskStatus.DONE: frozenset(),
+    TaskStatus.FAILED: frozenset(),
+    TaskStatus.INTERRUPTED: frozenset(),
+    TaskStatus.CANCELLED: frozenset(),
+}
+
+
+class TaskType(str, enum.Enum):
+    TXT2IMG = "txt2img"
+    IMG2IMG = "img2img"
+
+
+class InvalidTransition(Exception):
+    """A status change the transition table does not allow (someone else got there first)."""
+
+
+@dataclasses.dataclass
+class Task:
+    task_id: str
+    type: TaskType
+    owner: str
+    checkpoint: str
+    params: Dict[str, Any]
+    created_at: float
+    vae: Optional[str] = None
+    status: TaskStatus = TaskStatus.QUEUED
+    priority: int = 0
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    error: Optional[str] = None
+    images: List[str] = dataclasses.field(default_factory=list)
+    infotexts: List[str] = dataclasses.field(default_factory=list)
+    # When webui's process_images was entered and left: the queue's own overhead is
+    # the time between one task's process_finished_at and the next's process_started_at.
+    process_started_at: Optional[float] = None
+    process_finished_at: Optional[float] = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+
+def check_transition(old: TaskStatus, new: TaskStatus) -> None:
+    if new not in TRANSITIONS[old]:
+        raise InvalidTransition(f"{old.value} -> {new.value} is not allowed")

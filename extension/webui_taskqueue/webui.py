@@ -1,0 +1,217 @@
+"""The one boundary with webui: the only module of the package that imports `modules`.
+
+Everything here follows webui v1.10.1's own code paths. The traps it steps around are
+described where they matter; ../README.md has the summary."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+from modules import call_queue, paths_internal, processing, progress, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
+
+from .host import Checkpoint, Host, Outcome, StateSnapshot
+from .payload import decode_image
+
+# Fields of our request that are not arguments of webui's processing classes.
+_NOT_PROCESSING_ARGS = {
+    "checkpoint", "vae", "sampler_index", "script_name", "script_args", "alwayson_scripts",
+    "send_images", "save_images", "infotext", "force_task_id", "include_init_images",
+}
+
+
+class WebuiHost(Host):
+    def __init__(self) -> None:
+        self.lock = call_queue.queue_lock
+
+    # ---- what webui knows -------------------------------------------------------
+
+    def checkpoints(self) -> Tuple[List[Checkpoint], Optional[str]]:
+        found = [
+            Checkpoint(title=info.title, model_name=info.model_name, hash=info.shorthash)
+            for info in sd_models.checkpoints_list.values()
+        ]
+        return found, self._loaded_title()
+
+    def _loaded_title(self) -> Optional[str]:
+        # shared.sd_model would load a model when none is loaded yet; model_data does not.
+        info = getattr(sd_models.model_data.sd_model, "sd_checkpoint_info", None)
+        return info.title if info is not None else None
+
+    def default_checkpoint(self) -> Optional[str]:
+        info = sd_models.get_closet_checkpoint_match(shared.opts.data.get("sd_model_checkpoint") or "")
+        return info.title if info is not None else None
+
+    def resolve_checkpoint(self, name: str) -> Optional[str]:
+        info = sd_models.get_closet_checkpoint_match(name)
+        return info.title if info is not None else None
+
+    def resolve_vae(self, name: str) -> Optional[str]:
+        if name in ("Automatic", "None") or name in sd_vae.vae_dict:
+            return name
+        return None
+
+    def samplers(self) -> List[str]:
+        return [s.name for s in sd_samplers.all_samplers]
+
+    def schedulers(self) -> List[str]:
+        return [s.label for s in sd_schedulers.schedulers]
+
+    def resolve_sampler(self, sampler: Optional[str], scheduler: Optional[str]) -> Tuple[str, str]:
+        # get_sampler_and_scheduler falls back to the default sampler for names it does
+        # not know; a typo must be an error, not a silently different sampler.
+        if scheduler and scheduler not in sd_schedulers.schedulers_map:
+            raise ValueError("scheduler", f"unknown scheduler {scheduler!r}")
+        name, label = sd_samplers.get_sampler_and_scheduler(sampler, scheduler)
+        if sampler and not _names_sampler(sampler, name):
+            raise ValueError("sampler_name", f"unknown sampler {sampler!r}")
+        return name, label
+
+    def option(self, name: str, default: Any) -> Any:
+        value = shared.opts.data.get(name)
+        return default if value in (None, "") else type(default)(value)
+
+    def data_dir(self) -> str:
+        return os.path.join(paths_internal.data_path, "task-queue")
+
+    # ---- generation (the worker holds queue_lock) ------------------------------
+
+    def begin(self, task_id: str) -> None:
+        shared.state.begin(job=f"task-queue {task_id}")
+        shared.state.sampling_steps = 0  # begin() leaves the previous job's value
+        progress.add_task_to_queue(task_id)
+        progress.start_task(task_id)
+
+    def end(self, task_id: str) -> None:
+        progress.finish_task(task_id)
+        shared.state.end()
+
+    def generate(self, kind: str, params: Dict[str, Any], checkpoint: str, vae: Optional[str]) -> Outcome:
+        info = sd_models.get_closet_checkpoint_match(checkpoint)
+        if info is None or sd_models.checkpoint_aliases.get(info.title) is None:
+            # process_images would silently fall back to the global model.
+            raise RuntimeError(f"checkpoint {checkpoint!r} is no longer known to webui")
+        overrides = dict(params.get("override_settings") or {})
+        overrides["sd_model_checkpoint"] = info.title
+        if vae is not None:
+            overrides["sd_vae"] = vae
+        _refuse_frozen_settings(overrides)
+
+        p = _processing(kind, params, overrides)
+        before = {k: shared.opts.data[k] for k in overrides if k in shared.opts.data}
+        try:
+            # The model goes through override_settings: loading it ourselves and then
+            # calling process_images would reload opts.sd_model_checkpoint (the revert
+            # trap). SkipWritingToConfig keeps the load from rewriting the global option.
+            with _skip_writing_to_config():
+                processed = processing.process_images(p)
+        finally:
+            _restore_settings(overrides, before)
+            p.close()
+        first = processed.index_of_first_image  # 1 when webui put a grid in front
+        return Outcome(
+            images=list(processed.images[first:]),
+            infotexts=list(processed.infotexts[first:]),
+            interrupted=bool(shared.state.interrupted),
+        )
+
+    # ---- from any thread ---------------------------------------------------------
+
+    def interrupt(self) -> None:
+        shared.state.interrupt()
+
+    def snapshot(self) -> StateSnapshot:
+        state = shared.state
+        return StateSnapshot(
+            job_no=int(state.job_no or 0),
+            job_count=int(state.job_count or 0),
+            sampling_step=int(state.sampling_step or 0),
+            sampling_steps=int(state.sampling_steps or 0),
+            interrupted=bool(state.interrupted),
+        )
+
+    def preview(self) -> Optional[Tuple[int, Any]]:
+        # webui decodes a preview only when asked (its progress routes do the same),
+        # at most once per opts.show_progress_every_n_steps, on the caller's thread.
+        shared.state.set_current_image()
+        image = shared.state.current_image
+        return (shared.state.id_live_preview, image) if image is not None else None
+
+
+def _names_sampler(requested: str, resolved: str) -> bool:
+    if requested == resolved or sd_samplers.samplers_map.get(requested.lower()) == resolved:
+        return True
+    # "DPM++ 2M Karras": a sampler name followed by a scheduler's name
+    return requested.startswith(resolved + " ")
+
+
+def _processing(kind: str, params: Dict[str, Any], overrides: Dict[str, Any]):
+    args = {k: v for k, v in params.items() if k not in _NOT_PROCESSING_ARGS}
+    args["override_settings"] = overrides
+    args["override_settings_restore_afterwards"] = False  # we restore, without a reload
+    save = bool(params.get("save_images", False))
+    args["do_not_save_samples"] = not save
+    args["do_not_save_grid"] = not save
+    opts = shared.opts
+    if kind == "img2img":
+        args["init_images"] = [decode_image(x) for x in params["init_images"]]
+        if params.get("mask"):
+            args["mask"] = decode_image(params["mask"])
+        p = processing.StableDiffusionProcessingImg2Img(**args)
+        p.outpath_samples, p.outpath_grids = opts.outdir_img2img_samples, opts.outdir_img2img_grids
+    else:
+        p = processing.StableDiffusionProcessingTxt2Img(**args)
+        p.outpath_samples, p.outpath_grids = opts.outdir_txt2img_samples, opts.outdir_txt2img_grids
+    p.is_api = True
+    return p
+
+
+def processing_fields(kind: str) -> List[str]:
+    cls = processing.StableDiffusionProcessingImg2Img if kind == "img2img" else processing.StableDiffusionProcessingTxt2Img
+    return [f.name for f in dataclasses.fields(cls) if f.init]
+
+
+def _skip_writing_to_config():
+    skip = getattr(sd_models, "SkipWritingToConfig", None)
+    return skip() if skip is not None else contextlib.nullcontext()
+
+
+def _refuse_frozen_settings(overrides: Dict[str, Any]) -> None:
+    if not getattr(shared.cmd_opts, "freeze_settings", False):
+        return
+    for key, value in overrides.items():
+        if shared.opts.data.get(key) != value:
+            raise RuntimeError(
+                f"webui runs with --freeze-settings, which forbids per-task settings: "
+                f"this task needs {key}={value!r} but webui is set to {shared.opts.data.get(key)!r}"
+            )
+
+
+def _restore_settings(overrides: Dict[str, Any], before: Dict[str, Any]) -> None:
+    """Put back the global options a task overrode, unless someone changed them
+    meanwhile. The task's model stays loaded: a switch back happens only when a job
+    needs the other model."""
+    restored_vae = False
+    for key, value in overrides.items():
+        if shared.opts.data.get(key) != value:
+            continue  # changed by someone else during the task: theirs wins
+        if key in before:
+            setattr(shared.opts, key, before[key])
+        else:
+            shared.opts.data.pop(key, None)
+        restored_vae = restored_vae or (key == "sd_vae" and before.get(key) != value)
+    if restored_vae:
+        # A native job on the same checkpoint would not reload the VAE by itself.
+        sd_vae.reload_vae_weights()
+
+
+# ---- settings in webui's Settings tab ---------------------------------------------
+
+SECTION = ("task_queue", "Task queue")
+
+
+def register_settings(options: Dict[str, Tuple[Any, str]]) -> None:
+    for key, (default, label) in options.items():
+        shared.opts.add_option(key, shared.OptionInfo(default, label, section=SECTION))

@@ -1,0 +1,186 @@
+"""The worker: one thread that runs queued tasks one at a time under webui's lock.
+
+Task switches and interrupts are serialized by `_switch`: an interrupt reaches webui
+only while its own task is the one running, so interrupting task A can never stop
+task B, even when the request lands exactly as A ends and B begins."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from typing import Callable, Optional, Set
+
+from . import scheduler
+from .host import Host, Outcome
+from .images import ImageStore, encode_preview
+from .progress import Progress, ProgressMeter
+from .store import Store
+from .tasks import InvalidTransition, Task, TaskStatus
+
+log = logging.getLogger(__name__)
+
+PAUSED = "paused"
+EXTERNAL_INTERRUPT = "interrupted outside the queue (webui's own interrupt)"
+
+
+class Worker:
+    def __init__(self, store: Store, host: Host, images: ImageStore, clock: Callable[[], float] = time.time) -> None:
+        self.store, self.host, self.images, self.clock = store, host, images, clock
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: Optional[threading.Thread] = None
+        self._switch = threading.Lock()
+        self._current: Optional[Task] = None
+        self._meter: Optional[ProgressMeter] = None
+        self._interrupting: Set[str] = set()
+        self._generation = 0  # counts task starts: a preview decoded across a switch is dropped
+        self._preview: tuple = (None, None)  # (key, jpeg bytes) of the last preview encoded
+
+    # ---- the thread ----------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._cond:
+            if self._thread is not None:
+                return
+            self._stopping = False
+            self._thread = threading.Thread(target=self._loop, name="task-queue-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """Nothing new starts; the running task (if any) finishes first."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def notify(self) -> None:
+        """Called after a task is queued or the queue resumed; no polling, no missed wake-up:
+        the waiting side checks the store under the same condition."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping and not self._has_work():
+                    self._cond.wait()
+                if self._stopping:
+                    return
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("task queue worker")
+                with self._cond:
+                    self._cond.wait(1.0)  # a broken store must not spin the CPU
+
+    def _has_work(self) -> bool:
+        return not self.store.get_flag(PAUSED) and bool(self.store.queued())
+
+    # ---- one task ----------------------------------------------------------------------
+
+    def run_once(self) -> Optional[Task]:
+        """Run the next task, if any, to its final state and return it."""
+        with self.host.lock:
+            task = self._begin_next()
+            if task is None:
+                return None
+            outcome, error = None, None
+            started = self.clock()
+            try:
+                outcome = self.host.generate(task.type.value, task.params, task.checkpoint, task.vae)
+            except Exception as e:
+                error = f"{type(e).__name__}: {e}"
+                log.error("task %s failed: %s", task.task_id, traceback.format_exc())
+            finished = self.clock()
+            requested = self._leave(task)
+            self.host.end(task.task_id)
+        return self._record(task, outcome, error, requested, started, finished)
+
+    def _begin_next(self) -> Optional[Task]:
+        with self._switch:
+            if self.store.get_flag(PAUSED):
+                return None
+            for candidate in scheduler.run_order(self.store.queued()):
+                try:
+                    task = self.store.start(candidate.task_id, self.clock())
+                except (InvalidTransition, KeyError):
+                    continue  # cancelled or deleted since the listing
+                self._current = task
+                params = task.params
+                self._meter = ProgressMeter(params.get("steps", 20), params.get("n_iter", 1))
+                self._generation += 1
+                self.host.begin(task.task_id)
+                return task
+        return None
+
+    def _leave(self, task: Task) -> bool:
+        with self._switch:
+            self._current = self._meter = None
+            requested = task.task_id in self._interrupting
+            self._interrupting.discard(task.task_id)
+            return requested
+
+    def _record(self, task, outcome: Optional[Outcome], error, requested, started, finished) -> Task:
+        images, infotexts = [], []
+        if outcome is not None:
+            try:
+                names = self.images.save(task.task_id, outcome.images, outcome.infotexts)
+                images, infotexts = names, list(outcome.infotexts[: len(names)])
+            except Exception as e:
+                error = f"saving images failed: {type(e).__name__}: {e}"
+        if error is not None:
+            status = TaskStatus.INTERRUPTED if requested else TaskStatus.FAILED
+        elif outcome.interrupted:
+            status = TaskStatus.INTERRUPTED
+            error = None if requested else EXTERNAL_INTERRUPT
+        else:
+            status = TaskStatus.DONE
+        return self.store.finish(
+            task.task_id, status, self.clock(), images=images, infotexts=infotexts, error=error,
+            process_started_at=started, process_finished_at=finished,
+        )
+
+    # ---- from request threads ------------------------------------------------------
+
+    def interrupt(self, task_id: str) -> bool:
+        """Interrupt the task if it is the one running now; False if it is not."""
+        with self._switch:
+            if self._current is None or self._current.task_id != task_id:
+                return False
+            self._interrupting.add(task_id)
+            self.host.interrupt()
+            return True
+
+    def running_id(self) -> Optional[str]:
+        with self._switch:
+            return self._current.task_id if self._current else None
+
+    def progress(self, task_id: str) -> Optional[Progress]:
+        with self._switch:
+            if self._current is None or self._current.task_id != task_id:
+                return None
+            return self._meter.read(self.host.snapshot(), self.clock())
+
+    def preview(self, task_id: str) -> Optional[bytes]:
+        """JPEG of the running task's live preview. The decode runs under `_switch` so
+        that it can never land in the next task's state (a preview of A shown to B)."""
+        with self._switch:
+            if self._current is None or self._current.task_id != task_id:
+                return None
+            found = self.host.preview()
+            if found is None:
+                return None
+            key = (self._generation, found[0])
+            if self._preview[0] == key:
+                return self._preview[1]
+        data = encode_preview(found[1])
+        with self._switch:
+            self._preview = (key, data)
+        return data

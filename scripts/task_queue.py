@@ -1,0 +1,24 @@
+"""webui's entry point for this extension: registers callbacks, nothing more.
+
+webui puts the extension folder on sys.path only while it loads scripts; the package
+lives in extension/ under a name of its own, so that folder stays on sys.path."""
+
+import os
+import sys
+
+_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "extension")
+if _PACKAGE_DIR not in sys.path:
+    sys.path.insert(0, _PACKAGE_DIR)
+
+from modules import script_callbacks  # noqa: E402
+
+from webui_taskqueue import runtime, webui  # noqa: E402
+
+
+def _on_app_started(_demo, app):
+    runtime.start(app, webui.WebuiHost())
+
+
+script_callbacks.on_ui_settings(lambda: webui.register_settings(runtime.SETTINGS))
+script_callbacks.on_app_started(_on_app_started)
+script_callbacks.on_script_unloaded(runtime.stop)
