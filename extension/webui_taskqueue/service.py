@@ -87,7 +87,8 @@ class QueueService:
         vae = params.pop("vae", None)
         if vae is not None and self.host.resolve_vae(vae) is None:
             errors.append(error("vae", f"unknown VAE {vae!r}"))
-        sampler = params.pop("sampler_name", None) or params.pop("sampler_index", None)
+        # webui's API defaults to Euler (its request model's sampler_index), not samplers[0]
+        sampler = params.pop("sampler_name", None) or params.pop("sampler_index", None) or "Euler"
         params.pop("sampler_index", None)
         try:
             params["sampler_name"], params["scheduler"] = self.host.resolve_sampler(sampler, params.get("scheduler"))

@@ -149,6 +149,10 @@ def _names_sampler(requested: str, resolved: str) -> bool:
 
 def _processing(kind: str, params: Dict[str, Any], overrides: Dict[str, Any]):
     args = {k: v for k, v in params.items() if k not in _NOT_PROCESSING_ARGS}
+    # As webui's own API does: shared.sd_model waits for the model webui loads at start
+    # (model_data.lock); without it, a task in the first seconds loads a second model
+    # concurrently and crashes ("Cannot copy out of meta tensor").
+    args["sd_model"] = shared.sd_model
     args["override_settings"] = overrides
     args["override_settings_restore_afterwards"] = False  # we restore, without a reload
     save = bool(params.get("save_images", False))

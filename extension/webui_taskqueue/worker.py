@@ -96,7 +96,7 @@ class Worker:
             try:
                 outcome = self.host.generate(task.type.value, task.params, task.checkpoint, task.vae)
             except Exception as e:
-                error = f"{type(e).__name__}: {e}"
+                error = _describe(e)
                 log.error("task %s failed: %s", task.task_id, traceback.format_exc())
             finished = self.clock()
             requested = self._leave(task)
@@ -134,7 +134,7 @@ class Worker:
                 names = self.images.save(task.task_id, outcome.images, outcome.infotexts)
                 images, infotexts = names, list(outcome.infotexts[: len(names)])
             except Exception as e:
-                error = f"saving images failed: {type(e).__name__}: {e}"
+                error = "saving images failed: " + _describe(e)
         if error is not None:
             status = TaskStatus.INTERRUPTED if requested else TaskStatus.FAILED
         elif outcome.interrupted:
@@ -184,3 +184,9 @@ class Worker:
         with self._switch:
             self._preview = (key, data)
         return data
+
+
+def _describe(e: Exception, limit: int = 2000) -> str:
+    """The error for the task record: type and message, cut to a readable length."""
+    text = f"{type(e).__name__}: {e}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,44 @@
+"""Test, benchmark and demo sessions. `nox -s tests` runs the suite on both
+dependency sets: webui v1.10.1's pins and current releases."""
+
+import os
+
+import nox
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+# torch==2.13.0 is a CPU build; an unpinned torch would pull several GB of CUDA wheels.
+STANDIN = ["torch==2.13.0", "safetensors", "numpy", "Pillow", "uvicorn", "httpx", "pytest"]
+DEPENDENCY_SETS = {
+    # what webui v1.10.1 pins (requirements_versions.txt) and what fastapi 0.94 allows
+    "webui-1.10.1": ["fastapi==0.94.0", "starlette==0.26.1", "pydantic==1.10.21", "httpx==0.24.1", "Pillow==9.5.0"],
+    "current": ["fastapi", "pydantic>=2"],
+}
+
+
+@nox.session
+@nox.parametrize("deps", list(DEPENDENCY_SETS))
+def tests(session, deps):
+    """Unit and contract tests, once per dependency set (against a real webui as well
+    when TASK_QUEUE_WEBUI_URL is set)."""
+    session.install(*STANDIN, *DEPENDENCY_SETS[deps])
+    session.run("python", "-c", "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)")
+    session.run("pytest", "-q", "tests", "--ignore=tests/e2e", *session.posargs)
+
+
+@nox.session
+def bench(session):
+    """`nox -s bench -- overhead`: queue vs native on the same host, one run."""
+    session.install(*STANDIN, "fastapi", "pydantic>=2")
+    names = session.posargs or ["overhead"]
+    for name in names:
+        session.run("python", os.path.join("tests", "bench", f"{name}.py"))
+
+
+@nox.session
+def demo(session):
+    """The stand-in webui with this extension and two small checkpoints:
+    `nox -s demo -- --port 7860`."""
+    session.install(*STANDIN, "fastapi", "pydantic>=2")
+    session.run("python", os.path.join("tests", "standin", "demo.py"), *session.posargs)

@@ -1,0 +1,144 @@
+"""A small HTTP client for the contract suite, and the stand-in server as a process."""
+
+import base64
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+from PIL import Image
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STANDIN = os.path.join(ROOT, "tests", "standin")
+FINAL = {"done", "failed", "interrupted", "cancelled"}
+
+
+class QueueClient:
+    def __init__(self, url, real):
+        self.url, self.real = url, real
+        self.http = httpx.Client(base_url=url, timeout=120)
+
+    def get(self, path, **kw):
+        return self.http.get(path, **kw)
+
+    def post(self, path, **kw):
+        return self.http.post(path, **kw)
+
+    def delete(self, path, **kw):
+        return self.http.delete(path, **kw)
+
+    def submit(self, payload, kind="txt2img"):
+        r = self.post(f"/queue/v1/{kind}", json=payload)
+        assert r.status_code == 202, r.text
+        return r.json()["task_id"]
+
+    def task(self, task_id):
+        r = self.get(f"/queue/v1/tasks/{task_id}")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def wait(self, task_id, until=FINAL, timeout=600, every=0.02):
+        deadline = time.monotonic() + timeout
+        while True:
+            task = self.task(task_id)
+            if task["status"] in until:
+                return task
+            if time.monotonic() > deadline:
+                raise AssertionError(f"task {task_id} still {task['status']} after {timeout}s")
+            time.sleep(every)
+
+    def image(self, task, index=0):
+        r = self.get(task["images"][index])
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.text
+        return Image.open(io.BytesIO(r.content))
+
+    def options(self):
+        return self.get("/sdapi/v1/options").json()
+
+    def set_options(self, **values):
+        r = self.post("/sdapi/v1/options", json=values)
+        assert r.status_code == 200, r.text
+
+
+def model_hash(infotext):
+    """webui's infotext says `Model hash: <10 hex digits>`."""
+    for part in infotext.split("\n")[-1].split(", "):
+        if part.startswith("Model hash: "):
+            return part[len("Model hash: "):]
+    return None
+
+
+def native_images(response):
+    body = response.json()
+    images = [Image.open(io.BytesIO(base64.b64decode(b))) for b in body["images"]]
+    return images, json.loads(body["info"])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StandIn:
+    """The stand-in webui with this extension, as its own process, on loopback."""
+
+    def __init__(self, folder, step_seconds=0.05, checkpoints=("modelA", "modelB"), extra_args=()):
+        self.folder = str(folder)
+        self.ckpt_dir = os.path.join(self.folder, "models")
+        self.data_dir = os.path.join(self.folder, "data")
+        self.step_seconds, self.extra_args = step_seconds, list(extra_args)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+        os.makedirs(self.ckpt_dir, exist_ok=True)
+        os.makedirs(self.data_dir, exist_ok=True)
+        sys.path.insert(0, STANDIN) if STANDIN not in sys.path else None
+        from checkpoints import make_checkpoint
+
+        self.hashes = {name: make_checkpoint(os.path.join(self.ckpt_dir, f"{name}.safetensors"), seed=i)
+                       for i, name in enumerate(checkpoints)}
+
+    def start(self, timeout=60):
+        self.log = open(os.path.join(self.folder, "server.log"), "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(STANDIN, "server.py"), "--port", str(self.port),
+             "--ckpt-dir", self.ckpt_dir, "--data-dir", self.data_dir, "--extension-dir", ROOT,
+             "--step-seconds", str(self.step_seconds), *self.extra_args],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"stand-in exited: see {self.log.name}")
+            try:
+                if httpx.get(self.url + "/queue/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("stand-in did not come up")
+
+    def kill(self):
+        """Like a crash or a power cut: no cleanup runs."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def client(self):
+        return QueueClient(self.url, real=False)
