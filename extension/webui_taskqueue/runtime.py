@@ -10,6 +10,8 @@ import threading
 import time
 from typing import Any, Dict, Optional, Tuple
 
+from fastapi.staticfiles import StaticFiles
+
 from .api import build_router
 from .host import Host
 from .images import ImageStore
@@ -19,6 +21,9 @@ from .sqlite_store import SQLiteStore
 from .worker import Worker
 
 log = logging.getLogger(__name__)
+
+# the web page: plain files next to the package (extension/../frontend)
+FRONTEND_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "frontend")
 
 # webui Settings > Task queue: key -> (default, label)
 SETTINGS: Dict[str, Tuple[Any, str]] = {
@@ -64,6 +69,8 @@ def start(app, host: Host) -> Runtime:
         if id(app) not in _runtime.apps:
             runtime = _runtime
             app.include_router(build_router(lambda: runtime.service))
+            # after the API routes, so that /queue/v1/... never reaches the static files
+            app.mount("/queue", StaticFiles(directory=FRONTEND_DIR, html=True), name="task-queue-frontend")
             app.openapi_schema = None  # rebuilt on the next /docs with our routes in it
             runtime.apps.add(id(app))
         return _runtime

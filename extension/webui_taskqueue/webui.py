@@ -94,7 +94,11 @@ class WebuiHost(Host):
             # process_images would silently fall back to the global model.
             raise RuntimeError(f"checkpoint {checkpoint!r} is no longer known to webui")
         overrides = dict(params.get("override_settings") or {})
-        overrides["sd_model_checkpoint"] = info.title
+        current = shared.opts.data.get("sd_model_checkpoint")
+        # The option's own spelling when it names this model already: nothing to change,
+        # nothing to restore (and nothing refused under --freeze-settings).
+        same = current is not None and sd_models.get_closet_checkpoint_match(current) is info
+        overrides["sd_model_checkpoint"] = current if same else info.title
         if vae is not None:
             overrides["sd_vae"] = vae
         _refuse_frozen_settings(overrides)
@@ -199,8 +203,8 @@ def _restore_settings(overrides: Dict[str, Any], before: Dict[str, Any]) -> None
     needs the other model."""
     restored_vae = False
     for key, value in overrides.items():
-        if shared.opts.data.get(key) != value:
-            continue  # changed by someone else during the task: theirs wins
+        if before.get(key) == value or shared.opts.data.get(key) != value:
+            continue  # nothing to undo, or changed by someone else during the task: theirs wins
         if key in before:
             setattr(shared.opts, key, before[key])
         else:

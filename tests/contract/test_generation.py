@@ -5,8 +5,10 @@ import threading
 from .client import model_hash, native_images
 
 
-def small(prompt="a house", **kw):
-    return {"prompt": prompt, "steps": 2, "width": 64, "height": 64, "seed": 1, **kw}
+def small(**kw):
+    # Random-weight checkpoints on a real webui give NaNs (and webui raises) for some
+    # prompts and seeds; this one is known to work on both test models.
+    return {"prompt": "a house", "steps": 2, "width": 64, "height": 64, "seed": 1, **kw}
 
 
 def test_submit_returns_at_once_and_the_task_ends_done_with_a_png(target, models):
@@ -49,7 +51,7 @@ def test_three_submitters_interleaving_two_checkpoints_get_their_own_model(targe
     def submitter(n):
         for i in range(per_user):
             title = models[(n + i) % 2][0]
-            task_id = target.submit(small(f"user {n} image {i}", checkpoint=title, seed=n * 10 + i))
+            task_id = target.submit(small(checkpoint=title, comments={"user": n, "image": i}))
             with lock:
                 submitted.append((task_id, title))
 
@@ -72,11 +74,11 @@ def test_native_jobs_mixed_in_are_serialized_and_leave_our_models_alone(target, 
     hashes = {t: model_hash(target.wait(target.submit(small(checkpoint=t)))["infotexts"][0]) for t, _ in models}
     _, info = native_images(target.post("/sdapi/v1/txt2img", json=small()))
     default_hash = model_hash(info["infotexts"][0])
-    ours = [target.submit(small(checkpoint=models[i % 2][0], seed=i)) for i in range(4)]
+    ours = [target.submit(small(checkpoint=models[i % 2][0])) for i in range(4)]
     native_results = []
 
     def native():
-        r = target.post("/sdapi/v1/txt2img", json=small("native", seed=7))
+        r = target.post("/sdapi/v1/txt2img", json=small())
         native_results.append(r)
 
     threads = [threading.Thread(target=native) for _ in range(2)]

@@ -1,0 +1,34 @@
+"""webui's shared globals: cmd_opts, opts, state, and sd_model (a module property)."""
+
+import os
+import sys
+import types
+
+from modules import options, paths_internal, shared_cmd_options, shared_options, shared_state
+
+cmd_opts = shared_cmd_options.cmd_opts
+parallel_processing_allowed = True
+config_filename = os.path.join(paths_internal.data_path, "config.json")
+
+OptionInfo = options.OptionInfo
+opts = options.Options(shared_options.options_templates())
+state = shared_state.State()
+
+
+class _Shared(types.ModuleType):
+    """As in webui, reading shared.sd_model loads the default model when none was loaded yet."""
+
+    @property
+    def sd_model(self):
+        from modules import sd_models
+
+        return sd_models.model_data.get_sd_model()
+
+    @sd_model.setter
+    def sd_model(self, value):
+        from modules import sd_models
+
+        sd_models.model_data.set_sd_model(value)
+
+
+sys.modules[__name__].__class__ = _Shared

@@ -1,0 +1,140 @@
+"""A webui-like server over the stand-in, for tests that need webui running in another process.
+
+    python -m standin.server --port P --ckpt-dir D --data-dir D [--extension-dir E]
+                             [--step-seconds S] [--freeze-settings] [--nowebui]
+    (or: python tests/standin/server.py ...)
+
+Start-up follows webui: flags (an extension's preload.py may add some), config.json,
+checkpoint and VAE lists, the extension's scripts/*.py, the default model, on_ui_settings
+callbacks (not under --nowebui), the native API routes, on_app_started(None, app). Serves on
+127.0.0.1 only; logs to stderr."""
+
+import argparse
+import logging
+import os
+import sys
+import threading
+
+if __package__ in (None, ""):  # run as a file: make the `standin` package importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import uvicorn  # noqa: E402
+from fastapi import FastAPI, HTTPException, Request  # noqa: E402
+from fastapi.encoders import jsonable_encoder  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
+
+from standin import api, startup  # noqa: E402
+from modules import errors, progress, script_callbacks, script_loading, sd_models, shared, shared_cmd_options  # noqa: E402
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="stand-in webui", parents=[shared_cmd_options.parser])
+    parser.add_argument("--extension-dir", default=None, help="an extension folder (with scripts/) to load")
+    extension_dir = parser.parse_known_args(argv)[0].extension_dir
+    preload = os.path.join(extension_dir or "", "preload.py")
+    if extension_dir and os.path.isfile(preload):
+        try:
+            script_loading.load_module(preload).preload(parser)
+        except Exception:
+            errors.report(f"Error running preload() for {preload}", exc_info=True)
+    args = parser.parse_args(argv)
+    if not args.ckpt_dir or not args.data_dir or not args.port:
+        parser.error("--port, --ckpt-dir and --data-dir are required")
+    return args
+
+
+def handle_exception(request: Request, e: Exception):
+    """webui's API error body; unexpected errors get their traceback printed."""
+    err = {
+        "error": type(e).__name__,
+        "detail": vars(e).get("detail", ""),
+        "body": vars(e).get("body", ""),
+        "errors": str(e),
+    }
+    if not isinstance(e, HTTPException):
+        errors.report(f"API error: {request.method}: {request.url} {err}", exc_info=True)
+    return JSONResponse(status_code=vars(e).get("status_code", 500), content=jsonable_encoder(err))
+
+
+def create_app(nowebui):
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def exception_handling(request: Request, call_next):
+        try:
+            return await call_next(request)
+        except Exception as e:
+            return handle_exception(request, e)
+
+    @app.exception_handler(HTTPException)
+    async def http_exception_handler(request: Request, e: HTTPException):
+        return handle_exception(request, e)
+
+    # Plain `def` endpoints run in the threadpool, as webui's do, so a request waiting for
+    # queue_lock never blocks /sdapi/v1/progress.
+    def txt2img(payload: dict):
+        return api.text2imgapi(payload)
+
+    def img2img(payload: dict):
+        return api.img2imgapi(payload)
+
+    def progress_route(skip_current_image: bool = False):
+        return api.progressapi(skip_current_image)
+
+    def set_config(req: dict):
+        return api.set_config(req)
+
+    routes = [
+        ("/sdapi/v1/txt2img", txt2img, "POST"),
+        ("/sdapi/v1/img2img", img2img, "POST"),
+        ("/sdapi/v1/progress", progress_route, "GET"),
+        ("/sdapi/v1/interrupt", api.interruptapi, "POST"),
+        ("/sdapi/v1/skip", api.skipapi, "POST"),
+        ("/sdapi/v1/options", api.get_config, "GET"),
+        ("/sdapi/v1/options", set_config, "POST"),
+        ("/sdapi/v1/samplers", api.get_samplers, "GET"),
+        ("/sdapi/v1/schedulers", api.get_schedulers, "GET"),
+        ("/sdapi/v1/sd-models", api.get_sd_models, "GET"),
+        ("/sdapi/v1/sd-vae", api.get_sd_vaes, "GET"),
+        ("/sdapi/v1/refresh-checkpoints", api.refresh_checkpoints, "POST"),
+        ("/sdapi/v1/refresh-vae", api.refresh_vae, "POST"),
+    ]
+    if not nowebui:  # these come with the gradio UI: 404 under --nowebui
+
+        def internal_progress(req: dict):
+            known = ("id_task", "id_live_preview", "live_preview")  # other keys are ignored, as by pydantic
+            return progress.progressapi(**{k: v for k, v in req.items() if k in known})
+
+        routes += [
+            ("/internal/progress", internal_progress, "POST"),
+            ("/internal/pending-tasks", progress.get_pending_tasks, "GET"),
+        ]
+    for path, endpoint, method in routes:
+        app.add_api_route(path, endpoint, methods=[method])
+    return app
+
+
+def main(argv=None):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    flags = {k: v for k, v in vars(args).items() if k not in ("ckpt_dir", "data_dir", "extension_dir")}
+
+    startup.boot(args.ckpt_dir, args.data_dir, load_model=False, **flags)
+    if args.extension_dir:
+        startup.load_extension_scripts(args.extension_dir)
+    # As webui's initialize_rest: after the scripts (their on_model_loaded callbacks run),
+    # in a thread that takes model_data.lock through shared.sd_model; the app serves
+    # requests while the model is still loading.
+    threading.Thread(target=lambda: shared.sd_model, name="load model", daemon=True).start()
+    if not os.path.exists(shared.config_filename) and not args.freeze_settings:
+        shared.opts.save(shared.config_filename)
+    if not args.nowebui:
+        script_callbacks.ui_settings_callback()
+
+    app = create_app(args.nowebui)
+    script_callbacks.app_started_callback(None, app)  # no gradio here: demo is None even with the UI
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None)  # uvicorn's logs via the root logger: stderr
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Starting (and, for tests, resetting) the stand-in the way webui starts: flags, settings
+from config.json, the opts callbacks, the checkpoint and VAE lists, then the model."""
+
+import os
+import sys
+
+import torch
+
+from modules import (call_queue, errors, fifo_lock, hashes, options, paths_internal, progress, script_callbacks,
+                     script_loading, scripts, sd_models, sd_samplers, sd_vae, shared, shared_cmd_options,
+                     shared_options, shared_state)
+
+
+def reset(ckpt_dir, data_dir, **flags):
+    """Forget everything a previous run left: flags, settings, state, loaded models, hashes,
+    callbacks, task records and queue_lock. Objects other code holds are emptied in place
+    where webui never replaces them (cmd_opts, the checkpoint dicts, model_data)."""
+    cmd_opts = shared.cmd_opts
+    defaults = vars(shared_cmd_options.parser.parse_args([]))
+    vars(cmd_opts).clear()
+    vars(cmd_opts).update(defaults)
+    vars(cmd_opts).update(flags, ckpt_dir=os.path.abspath(ckpt_dir), data_dir=os.path.abspath(data_dir))
+
+    # The model is tiny: with several threads, hand-offs cost more than the work and stall
+    # for tenths of a second on a busy two-core box.
+    torch.set_num_threads(1)
+
+    paths_internal.data_path = cmd_opts.data_dir
+    os.makedirs(cmd_opts.data_dir, exist_ok=True)
+    shared.config_filename = cmd_opts.ui_settings_file or os.path.join(cmd_opts.data_dir, "config.json")
+    shared.parallel_processing_allowed = True
+    shared.state = shared_state.State()
+    shared.opts = options.Options(shared_options.options_templates())
+    shared.opts.load(shared.config_filename)
+    configure_opts_onchange()
+
+    call_queue.queue_lock = fifo_lock.FIFOLock()
+    hashes.caches.clear()
+    sd_models.checkpoints_list.clear()
+    sd_models.checkpoint_aliases.clear()
+    sd_models.model_data.__init__()
+    sd_models.SkipWritingToConfig.skip = False
+    sd_vae.vae_dict.clear()
+    sd_vae.loaded_vae_file = None
+    progress.current_task = None
+    progress.pending_tasks.clear()
+    progress.finished_tasks.clear()
+    progress.recorded_results.clear()
+    script_callbacks.clear_callbacks()
+    sd_samplers.get_sampler_and_scheduler.cache_clear()
+    sd_samplers.set_samplers()
+
+
+def configure_opts_onchange():
+    """As webui: a settings change that reloads a model waits for queue_lock."""
+    opts = shared.opts
+    opts.onchange("sd_model_checkpoint", call_queue.wrap_queued_call(lambda: sd_models.reload_model_weights()), call=False)
+    opts.onchange("sd_vae", call_queue.wrap_queued_call(lambda: sd_vae.reload_vae_weights()), call=False)
+    opts.onchange("sd_vae_overrides_per_model_preferences", call_queue.wrap_queued_call(lambda: sd_vae.reload_vae_weights()), call=False)
+
+
+def boot(ckpt_dir, data_dir, *, step_seconds=0.05, load_model=True, **flags):
+    """Start the stand-in in-process: reset, list checkpoints and VAEs, load the default
+    model (opts.sd_model_checkpoint, else the first checkpoint). Flags are webui's
+    command-line flags by attribute name (freeze_settings=True, nowebui=True, ...)."""
+    reset(ckpt_dir, data_dir, step_seconds=step_seconds, **flags)
+    sd_models.list_models()
+    sd_vae.refresh_vae_list()
+    if load_model:
+        sd_models.load_model()
+    return shared
+
+
+def load_extension_scripts(extension_dir):
+    """webui's load_scripts for one extension: each scripts/*.py in name order, loaded as a
+    module named after its file, with the extension directory first on sys.path only while
+    it loads. A failing script is reported, not raised."""
+    extension_dir = os.path.abspath(extension_dir)
+    scripts_dir = os.path.join(extension_dir, "scripts")
+    if not os.path.isdir(scripts_dir):
+        return
+
+    for filename in sorted(os.listdir(scripts_dir)):
+        path = os.path.join(scripts_dir, filename)
+        if not filename.endswith(".py") or not os.path.isfile(path):
+            continue
+        syspath = sys.path
+        try:
+            sys.path = [extension_dir] + sys.path
+            scripts.current_basedir = extension_dir
+            script_loading.load_module(path)
+        except Exception:
+            errors.report(f"Error loading script: {filename}", exc_info=True)
+        finally:
+            sys.path = syspath
+            scripts.current_basedir = os.getcwd()
