@@ -35,6 +35,7 @@ class Worker:
         self._current: Optional[Task] = None
         self._meter: Optional[ProgressMeter] = None
         self._interrupting: Set[str] = set()
+        self._finishing: Optional[tuple] = None  # (task_id, last Progress) while its images are saved
         self._generation = 0  # counts task starts: a preview decoded across a switch is dropped
         self._preview: tuple = (None, None)  # (key, jpeg bytes) of the last preview encoded
 
@@ -122,6 +123,8 @@ class Worker:
 
     def _leave(self, task: Task) -> bool:
         with self._switch:
+            # still `running` in the store until recorded: keep answering with its progress
+            self._finishing = (task.task_id, self._meter.read(self.host.snapshot(), self.clock()))
             self._current = self._meter = None
             requested = task.task_id in self._interrupting
             self._interrupting.discard(task.task_id)
@@ -142,10 +145,14 @@ class Worker:
             error = None if requested else EXTERNAL_INTERRUPT
         else:
             status = TaskStatus.DONE
-        return self.store.finish(
-            task.task_id, status, self.clock(), images=images, infotexts=infotexts, error=error,
-            process_started_at=started, process_finished_at=finished,
-        )
+        try:
+            return self.store.finish(
+                task.task_id, status, self.clock(), images=images, infotexts=infotexts, error=error,
+                process_started_at=started, process_finished_at=finished,
+            )
+        finally:
+            with self._switch:
+                self._finishing = None
 
     # ---- from request threads ------------------------------------------------------
 
@@ -164,9 +171,11 @@ class Worker:
 
     def progress(self, task_id: str) -> Optional[Progress]:
         with self._switch:
-            if self._current is None or self._current.task_id != task_id:
-                return None
-            return self._meter.read(self.host.snapshot(), self.clock())
+            if self._current is not None and self._current.task_id == task_id:
+                return self._meter.read(self.host.snapshot(), self.clock())
+            if self._finishing is not None and self._finishing[0] == task_id:
+                return self._finishing[1]
+            return None
 
     def preview(self, task_id: str) -> Optional[bytes]:
         """JPEG of the running task's live preview. The decode runs under `_switch` so
