@@ -67,6 +67,11 @@ def pixels(image):
     return image.tobytes()
 
 
+def colours(image):
+    """The distinct colours of an image (works on Pillow 9.5, webui's pin, and on today's)."""
+    return {c for _, c in image.getcolors(maxcolors=image.width * image.height)}
+
+
 def wait_for(condition, timeout=5.0):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -224,7 +229,7 @@ def test_images_are_real_and_differ_per_checkpoint_and_seed(webui):
 
     image = first.images[0]
     assert image.mode == "RGB" and image.size == (64, 64)
-    assert len(set(image.get_flattened_data())) > 50  # not a flat colour
+    assert len(colours(image)) > 50  # not a flat colour
     assert pixels(again.images[0]) == pixels(image)
     assert pixels(other_seed.images[0]) != pixels(image)
     assert pixels(other_model.images[0]) != pixels(image)
@@ -264,7 +269,7 @@ def test_img2img_with_a_mask_keeps_the_unmasked_area(webui):
     assert image.size == (64, 64)
     assert "Denoising strength: 0.9" in processed.infotexts[0]
     left, right = image.crop((0, 0, 24, 64)), image.crop((40, 0, 64, 64))
-    assert len(set(left.get_flattened_data())) < len(set(right.get_flattened_data()))
+    assert len(colours(left)) < len(colours(right))
 
 
 def test_a_nan_prompt_fails_inside_generation_after_some_steps(webui):
