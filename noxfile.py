@@ -42,3 +42,12 @@ def demo(session):
     `nox -s demo -- --port 7860`."""
     session.install(*STANDIN, "fastapi", "pydantic>=2")
     session.run("python", os.path.join("tests", "demo.py"), *session.posargs)
+
+
+@nox.session
+def e2e(session):
+    """Browser tests of the page at /queue/ (tests/e2e): Debian's chromium driven by
+    Playwright against the stand-in webui. Needs `apt-get install chromium`; no
+    `playwright install`. Skips with a message when /usr/bin/chromium is missing."""
+    session.install(*STANDIN, "fastapi", "pydantic>=2", "playwright")
+    session.run("pytest", "-q", "tests/e2e", *session.posargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import mimetypes
 import os
 import threading
 import time
@@ -69,6 +70,8 @@ def start(app, host: Host) -> Runtime:
         if id(app) not in _runtime.apps:
             runtime = _runtime
             app.include_router(build_router(lambda: runtime.service))
+            # ES modules need this type; webui registers it only when its gradio UI loads
+            mimetypes.add_type("application/javascript", ".js")
             # after the API routes, so that /queue/v1/... never reaches the static files
             app.mount("/queue", StaticFiles(directory=FRONTEND_DIR, html=True), name="task-queue-frontend")
             app.openapi_schema = None  # rebuilt on the next /docs with our routes in it

@@ -1,0 +1,154 @@
+// The gallery of finished images and the full-size viewer: infotext, download,
+// "use these settings again", delete.
+
+import { api, forgetImages, showImage } from './api.js';
+import { h, setText, shortModel } from './dom.js';
+import * as store from './store.js';
+
+const tiles = new Map(); // image URL -> <li>
+let entries = [];        // [{task_id, index}] in gallery order, for prev/next
+let current = null;      // the entry in the viewer
+let reuse = () => {};
+
+const $ = (id) => document.getElementById(id);
+
+function withImages() {
+  return store.all().filter((t) => !store.isLive(t) && t.images.length);
+}
+
+function render() {
+  const grid = $('gallery-grid');
+  entries = [];
+  const wanted = [];
+  for (const task of withImages()) {
+    task.images.forEach((url, index) => {
+      entries.push({ task_id: task.task_id, index });
+      let li = tiles.get(url);
+      if (!li) {
+        const img = h('img', { alt: '', loading: 'lazy', decoding: 'async' });
+        const label = `${task.params?.prompt || task.type} (image ${index + 1} of ${task.images.length}, ${shortModel(task.checkpoint)})`;
+        li = h('li', { class: 'tile' },
+          h('button', { type: 'button', 'aria-label': `Open: ${label}`, title: task.params?.prompt || '', onclick: () => open(task.task_id, index) }, img));
+        showImage(img, url);
+        tiles.set(url, li);
+      }
+      wanted.push(li);
+    });
+  }
+  // keep existing nodes (no reload, no flicker), only fix membership and order
+  const keep = new Set(wanted);
+  for (const [url, li] of tiles) {
+    if (!keep.has(li)) {
+      li.remove();
+      tiles.delete(url);
+    }
+  }
+  wanted.forEach((li, i) => {
+    if (grid.children[i] !== li) grid.insertBefore(li, grid.children[i] || null);
+  });
+  const n = entries.length;
+  $('gallery-empty').hidden = n > 0;
+  setText($('gallery-count'), n ? String(n) : '');
+  setText($('gallery-summary'), n ? `${n} image${n > 1 ? 's' : ''}` : '');
+  $('gallery-more').hidden = !store.hasMore();
+}
+
+// ---- viewer ----------------------------------------------------------------------------------
+
+export function open(taskId, index = 0) {
+  const task = store.get(taskId);
+  if (!task || !task.images.length) return;
+  current = { task_id: taskId, index: Math.min(index, task.images.length - 1) };
+  showCurrent();
+  const dialog = $('viewer');
+  if (!dialog.open) dialog.showModal();
+  $('viewer-close').focus();
+}
+
+function showCurrent() {
+  const task = store.get(current.task_id);
+  const url = task.images[current.index];
+  const img = $('viewer-image');
+  img.removeAttribute('src');
+  img.alt = `${task.params?.prompt || task.type}: image ${current.index + 1} of ${task.images.length}`;
+  const link = $('viewer-download');
+  link.download = `task-${task.task_id.slice(0, 8)}-${current.index + 1}.png`;
+  showImage(img, url, link);
+  setText($('viewer-title'), `${shortModel(task.checkpoint)} · image ${current.index + 1} of ${task.images.length}`);
+  setText($('viewer-infotext'), task.infotexts[current.index] || task.infotexts[0] || '(no infotext)');
+  const at = entries.findIndex((e) => e.task_id === current.task_id && e.index === current.index);
+  $('viewer-prev').disabled = at <= 0;
+  $('viewer-next').disabled = at < 0 || at >= entries.length - 1;
+  const del = $('viewer-delete');
+  delete del.dataset.armed;
+  del.disabled = false;
+  setText(del, 'Delete task');
+  setText($('viewer-error'), '');
+}
+
+function step(by) {
+  const at = entries.findIndex((e) => e.task_id === current?.task_id && e.index === current?.index);
+  const next = entries[at + by];
+  if (at >= 0 && next) {
+    current = { ...next };
+    showCurrent();
+  }
+}
+
+async function deleteCurrent() {
+  const button = $('viewer-delete');
+  const task = store.get(current.task_id);
+  if (!button.dataset.armed) {
+    button.dataset.armed = '1';
+    const n = task.images.length;
+    setText(button, `Delete the task and its ${n > 1 ? `${n} images` : 'image'}?`);
+    return;
+  }
+  button.disabled = true;
+  try {
+    await api.remove(task.task_id);
+    const at = entries.findIndex((e) => e.task_id === task.task_id);
+    store.remove(task.task_id);
+    forgetImages(task.images);
+    const next = entries[at] || entries[at - 1];
+    if (next) {
+      current = { ...next };
+      showCurrent();
+    } else {
+      $('viewer').close();
+    }
+  } catch (e) {
+    button.disabled = false;
+    setText($('viewer-error'), e.message);
+    if (e.status === 404) store.remove(task.task_id);
+  }
+}
+
+export function initGallery({ onReuse, onMore }) {
+  reuse = onReuse;
+  const dialog = $('viewer');
+  $('viewer-close').addEventListener('click', () => dialog.close());
+  $('viewer-prev').addEventListener('click', () => step(-1));
+  $('viewer-next').addEventListener('click', () => step(1));
+  $('viewer-delete').addEventListener('click', deleteCurrent);
+  $('viewer-reuse').addEventListener('click', () => {
+    const task = store.get(current.task_id);
+    dialog.close();
+    reuse(task);
+  });
+  $('gallery-more').addEventListener('click', onMore);
+  dialog.addEventListener('keydown', (e) => {
+    if (e.target.tagName === 'PRE') return; // arrows scroll the infotext
+    if (e.key === 'ArrowLeft') step(-1);
+    if (e.key === 'ArrowRight') step(1);
+  });
+  // a click on the backdrop closes it
+  dialog.addEventListener('click', (e) => {
+    if (e.target === dialog) dialog.close();
+  });
+  store.subscribe((event) => {
+    if (event.type === 'upsert' && store.isLive(event.task)) return; // nothing to show yet
+    render();
+  });
+  render();
+}

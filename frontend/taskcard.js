@@ -1,0 +1,116 @@
+// One task as a card: built once, then filled in place on every update, so that the
+// fixed-size thumbnail and progress boxes never move and focus stays where it is.
+
+import { showImage } from './api.js';
+import { h, setText, clock, duration, secondsBetween, shortModel, updateBadge, placeText, progressText } from './dom.js';
+
+/** The card's elements. onOpen(): its images; onAction(): Stop / Cancel / Remove. */
+export function makeCard(taskId, { onOpen, onAction }) {
+  const c = {};
+  c.img = h('img', { alt: '', decoding: 'async' });
+  c.placeholder = h('span', { class: 'thumb-text' });
+  c.count = h('span', { class: 'thumb-count', hidden: true });
+  c.thumb = h('button', { type: 'button', class: 'thumb', onclick: onOpen }, c.img, c.placeholder, c.count);
+  c.badge = h('span', { class: 'badge' });
+  c.meta = h('span', { class: 'meta' });
+  c.prompt = h('p', { class: 'prompt' });
+  c.bar = h('progress', { max: '1', value: '0' });
+  c.state = h('p', { class: 'state-text' });
+  c.action = h('button', { type: 'button', class: 'secondary small', onclick: onAction });
+  c.msg = h('p', { class: 'msg', role: 'status' });
+  c.li = h('li', { class: 'task', dataset: { taskId } },
+    c.thumb,
+    h('div', { class: 'task-body' },
+      h('div', { class: 'task-head' }, c.badge, c.meta),
+      c.prompt,
+      h('div', { class: 'state' }, c.bar, c.state),
+      h('div', { class: 'actions' }, c.action, c.msg)));
+  return c;
+}
+
+function stateText(task, paused) {
+  const n = task.images.length;
+  const images = `${n} image${n === 1 ? '' : 's'}`;
+  switch (task.status) {
+    case 'queued':
+      return placeText(task.position, paused);
+    case 'running':
+      return progressText(task.progress);
+    case 'done': {
+      const took = secondsBetween(task.started_at, task.finished_at);
+      return `${images}${took === null ? '' : ` in ${duration(took)}`}`;
+    }
+    case 'failed':
+      return task.error || 'Failed without a message.';
+    case 'interrupted':
+      return n ? `Stopped early: ${n} partial image${n > 1 ? 's' : ''}` : 'Stopped before any image was finished';
+    case 'cancelled':
+      return 'Cancelled before it started';
+    default:
+      return '';
+  }
+}
+
+/** Running: the live preview (a blob URL, or none yet). Otherwise the first image. */
+function fillThumb(c, task, previewUrl) {
+  const running = task.status === 'running';
+  const n = task.images.length;
+  if (!running && n) {
+    if (c.img.dataset.server !== task.images[0]) {
+      c.img.dataset.server = task.images[0];
+      c.img.removeAttribute('src');
+      showImage(c.img, task.images[0]);
+    }
+  } else {
+    delete c.img.dataset.server;
+    const src = running ? previewUrl : null;
+    if (!src) c.img.removeAttribute('src');
+    else if (c.img.getAttribute('src') !== src) c.img.src = src;
+  }
+  const shown = running ? Boolean(previewUrl) : n > 0;
+  const label = running ? 'No preview yet'
+    : { queued: 'Waiting', failed: 'Failed', cancelled: 'Cancelled', interrupted: 'No image' }[task.status] || '';
+  c.img.hidden = !shown;
+  c.img.alt = running ? 'Live preview' : shown ? 'First image' : '';
+  setText(c.placeholder, shown ? '' : label);
+  const clickable = !running && n > 0;
+  c.thumb.disabled = !clickable;
+  c.thumb.tabIndex = clickable ? 0 : -1;
+  c.thumb.setAttribute('aria-label', clickable ? `Open the ${n > 1 ? `${n} images` : 'image'}` : c.img.alt || label);
+  c.count.hidden = running || n < 2;
+  setText(c.count, `×${n}`);
+}
+
+/** The action button: Cancel (queued), Stop (running), Remove (final). `stopping`:
+ * the user asked to stop and the server has not confirmed yet (stays disabled). */
+function fillAction(c, task, stopping) {
+  const live = task.status === 'queued' || task.status === 'running';
+  const mode = live ? task.status : 'final';
+  if (c.action.dataset.mode === mode) return;
+  c.action.dataset.mode = mode;
+  delete c.action.dataset.armed;
+  c.action.disabled = live && stopping;
+  const word = { queued: 'Cancel', running: 'Stop', final: 'Remove' }[mode];
+  setText(c.action, word);
+  c.action.setAttribute('aria-label', `${word} this task`);
+  c.action.className = live ? 'danger small' : 'secondary small';
+}
+
+export function fillCard(c, task, { paused = false, previewUrl = null, stopping = false } = {}) {
+  c.li.className = `task is-${task.status}`;
+  updateBadge(c.badge, task.status);
+  const p = task.params || {};
+  const size = p.width && p.height ? ` · ${p.width}×${p.height}` : '';
+  setText(c.meta, `${task.type} · ${shortModel(task.checkpoint)}${size} · ${clock(task.created_at)}`);
+  setText(c.prompt, p.prompt || '(no prompt)');
+  c.prompt.title = p.prompt || '';
+  const running = task.status === 'running';
+  c.bar.hidden = !running && task.status !== 'queued';
+  const fraction = running && task.progress ? task.progress.fraction : 0;
+  if (Number(c.bar.value) !== fraction) c.bar.value = fraction;
+  c.bar.setAttribute('aria-label', running ? `Progress ${Math.round(fraction * 100)}%` : 'Not started');
+  setText(c.state, stateText(task, paused));
+  c.state.classList.toggle('error', task.status === 'failed');
+  fillThumb(c, task, previewUrl);
+  fillAction(c, task, stopping);
+}
