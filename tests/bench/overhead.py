@@ -1,7 +1,8 @@
 """What the queue adds to webui's own time, measured side by side in one run.
 
 20 small tasks through the queue against the same 20 sent one by one to webui's
-native /sdapi/v1/txt2img, interleaved in blocks of 5 so that machine noise hits both.
+native /sdapi/v1/txt2img, interleaved in blocks of 5 (native first, then queue first,
+and so on) so that machine noise and drift hit both.
 The stand-in webui by default; a real webui with TASK_QUEUE_WEBUI_URL. The last line
 printed is a JSON object:
   queue_vs_native_ratio  end-to-end time of the queue blocks over the native blocks
@@ -67,10 +68,14 @@ def main():
         native_total, queue_total, gaps = 0.0, 0.0, []
         for block in range(TASKS // BLOCK):
             payloads = [dict(payload, seed=block * BLOCK + i) for i in range(BLOCK)]
-            native_total += native_block(client, payloads)
-            elapsed, block_gaps = queue_block(client, payloads)
-            queue_total += elapsed
-            gaps += block_gaps
+            # ABBA: which side goes first alternates, so that drift hits both alike
+            for side in (("native", "queue") if block % 2 == 0 else ("queue", "native")):
+                if side == "native":
+                    native_total += native_block(client, payloads)
+                else:
+                    elapsed, block_gaps = queue_block(client, payloads)
+                    queue_total += elapsed
+                    gaps += block_gaps
             print(f"block {block}: native {native_total:.3f}s queue {queue_total:.3f}s (running totals)", flush=True)
     finally:
         if server:
