@@ -86,13 +86,20 @@ def build_router(get_service: Callable[[], QueueService]) -> APIRouter:
     def get_task(task_id: str, service: QueueService = Depends(get_service), user: User = Depends(current_user)):
         return public(service.get(user, task_id))
 
-    @router.get("/tasks/{task_id}/preview", responses={200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"}})
-    def preview(task_id: str, service: QueueService = Depends(get_service), user: User = Depends(current_user)):
-        """The running task's live preview (JPEG), or 204 when there is none."""
-        data = service.preview(user, task_id)
-        if data is None:
+    @router.get("/tasks/{task_id}/preview", responses={200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
+                                                       304: {"description": "the preview named in If-None-Match is still current"}})
+    def preview(task_id: str, request: Request, service: QueueService = Depends(get_service),
+                user: User = Depends(current_user)):
+        """The running task's live preview (JPEG), or 204 when there is none. An ETag
+        names the image: polling with If-None-Match gets 304 until it changes."""
+        found = service.preview(user, task_id)
+        if found is None:
             return Response(status_code=204)
-        return Response(content=data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        tag, data = found
+        headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
+        if request.headers.get("if-none-match") == headers["ETag"]:
+            return Response(status_code=304, headers=headers)
+        return Response(content=data, media_type="image/jpeg", headers=headers)
 
     @router.get("/tasks/{task_id}/images/{index}", response_class=FileResponse, responses={200: {"content": {"image/png": {}}}})
     def image(task_id: str, index: int, service: QueueService = Depends(get_service), user: User = Depends(current_user)):

@@ -127,7 +127,7 @@ class QueueService:
             "count": len(everything),
         }
 
-    def preview(self, user: User, task_id: str) -> Optional[bytes]:
+    def preview(self, user: User, task_id: str) -> Optional[Tuple[str, bytes]]:
         self._owned(user, task_id)
         return self.worker.preview(task_id)
 

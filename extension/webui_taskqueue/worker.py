@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 import traceback
-from typing import Callable, Optional, Set
+from typing import Callable, Optional, Set, Tuple
 
 from . import scheduler
 from .host import Host, Outcome
@@ -177,22 +177,23 @@ class Worker:
                 return self._finishing[1]
             return None
 
-    def preview(self, task_id: str) -> Optional[bytes]:
-        """JPEG of the running task's live preview. The decode runs under `_switch` so
-        that it can never land in the next task's state (a preview of A shown to B)."""
+    def preview(self, task_id: str) -> Optional[Tuple[str, bytes]]:
+        """(tag, JPEG) of the running task's live preview; the tag changes with the image.
+        The decode runs under `_switch` so that it can never land in the next task's
+        state (a preview of A shown to B)."""
         with self._switch:
             if self._current is None or self._current.task_id != task_id:
                 return None
             found = self.host.preview()
             if found is None:
                 return None
-            key = (self._generation, found[0])
+            key = f"{self._generation}-{found[0]}"
             if self._preview[0] == key:
-                return self._preview[1]
+                return self._preview
         data = encode_preview(found[1])
         with self._switch:
             self._preview = (key, data)
-        return data
+        return key, data
 
 
 def _describe(e: Exception, limit: int = 2000) -> str:

@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from .client import FINAL
 from .test_interrupt import long_task, wait_sampling
 
@@ -55,6 +57,15 @@ def test_live_preview_of_my_running_task(target, models):
                 break
             time.sleep(0.05)
         assert got is not None and got.headers["content-type"] == "image/jpeg" and got.content[:2] == b"\xff\xd8"
+        # polling with the tag answers 304 until the preview changes, then 200 and a new tag
+        tag, statuses = got.headers["etag"], set()
+        while 304 not in statuses and target.task(a)["status"] == "running":
+            again = target.get(f"/queue/v1/tasks/{a}/preview", headers={"If-None-Match": tag})
+            statuses.add(again.status_code)
+            if again.status_code == 200:
+                assert again.headers["etag"] != tag
+                tag = again.headers["etag"]
+        assert 304 in statuses
         target.wait(a)
         assert target.get(f"/queue/v1/tasks/{a}/preview").status_code == 204  # nothing once it ended
     finally:
@@ -115,3 +126,16 @@ def test_openapi_describes_every_route(target):
         assert "/queue/v1" + path in paths, path
     body = paths["/queue/v1/txt2img"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert "checkpoint" in body["properties"]
+
+
+def test_webuis_own_progress_shows_the_running_task(target, models):
+    """With the gradio UI up, webui's /internal/progress knows our task by its id."""
+    a = target.submit(long_task(target, models[0][0]))
+    wait_sampling(target, a)
+    r = target.post("/internal/progress", json={"id_task": a, "id_live_preview": -1})
+    if r.status_code == 404:
+        target.wait(a)
+        pytest.skip("webui runs without its UI (--nowebui): it has no /internal/progress")
+    assert r.json()["active"] is True
+    target.wait(a)
+    assert target.post("/internal/progress", json={"id_task": a, "id_live_preview": -1}).json()["completed"] is True
