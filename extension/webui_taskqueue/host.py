@@ -55,12 +55,6 @@ class Host:
     def resolve_vae(self, name: str) -> Optional[str]:
         raise NotImplementedError
 
-    def samplers(self) -> List[str]:
-        raise NotImplementedError
-
-    def schedulers(self) -> List[str]:
-        raise NotImplementedError
-
     def resolve_sampler(self, sampler: Optional[str], scheduler: Optional[str]) -> Tuple[str, str]:
         """-> (sampler name, scheduler label); ValueError naming the field if unknown."""
         raise NotImplementedError

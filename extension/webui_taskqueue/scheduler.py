@@ -1,11 +1,11 @@
 """Which queued task runs next: pure functions of the queued tasks.
 
 First come, first served for now; fair scheduling between users replaces `run_order`
-and nothing else."""
+and nothing else (the worker tries tasks in this order, skipping any cancelled meanwhile)."""
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 from .tasks import Task
 
@@ -13,11 +13,6 @@ from .tasks import Task
 def run_order(queued: Sequence[Task]) -> List[Task]:
     """Queued tasks in the order they will run (the store gives submission order)."""
     return list(queued)
-
-
-def pick_next(queued: Sequence[Task]) -> Optional[Task]:
-    order = run_order(queued)
-    return order[0] if order else None
 
 
 def positions(queued: Sequence[Task]) -> dict:

@@ -113,12 +113,6 @@ class SQLiteStore(Store):
             ).fetchall()
         return [_from_row(r) for r in rows], count
 
-    def queued(self) -> List[Task]:
-        return self._with_status(TaskStatus.QUEUED)
-
-    def running(self) -> List[Task]:
-        return self._with_status(TaskStatus.RUNNING)
-
     def _with_status(self, status: TaskStatus) -> List[Task]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM tasks WHERE status=? ORDER BY seq", (status.value,)).fetchall()

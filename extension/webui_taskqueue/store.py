@@ -36,10 +36,10 @@ class Store:
 
     def queued(self) -> List[Task]:
         """Queued tasks in submission order (the scheduler decides the run order)."""
-        raise NotImplementedError
+        return self._with_status(TaskStatus.QUEUED)
 
     def running(self) -> List[Task]:
-        raise NotImplementedError
+        return self._with_status(TaskStatus.RUNNING)
 
     def start(self, task_id: str, now: float) -> Task:
         return self._transition(task_id, TaskStatus.RUNNING, started_at=now)
@@ -70,6 +70,10 @@ class Store:
     def close(self) -> None:
         pass
 
+    def _with_status(self, status: TaskStatus) -> List[Task]:
+        """Tasks in one status, in submission order."""
+        raise NotImplementedError
+
     def _transition(self, task_id: str, new: TaskStatus, **changes) -> Task:
         raise NotImplementedError
 
@@ -99,12 +103,6 @@ class MemoryStore(Store):
                 if (owner is None or t.owner == owner) and (not statuses or t.status in statuses)
             ]
             return copy.deepcopy(found[offset : offset + limit]), len(found)
-
-    def queued(self) -> List[Task]:
-        return self._with_status(TaskStatus.QUEUED)
-
-    def running(self) -> List[Task]:
-        return self._with_status(TaskStatus.RUNNING)
 
     def _with_status(self, status: TaskStatus) -> List[Task]:
         with self._lock:

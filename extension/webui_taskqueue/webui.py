@@ -6,7 +6,6 @@ described where they matter; ../README.md has the summary."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -52,12 +51,6 @@ class WebuiHost(Host):
         if name in ("Automatic", "None") or name in sd_vae.vae_dict:
             return name
         return None
-
-    def samplers(self) -> List[str]:
-        return [s.name for s in sd_samplers.all_samplers]
-
-    def schedulers(self) -> List[str]:
-        return [s.label for s in sd_schedulers.schedulers]
 
     def resolve_sampler(self, sampler: Optional[str], scheduler: Optional[str]) -> Tuple[str, str]:
         # get_sampler_and_scheduler falls back to the default sampler for names it does
@@ -174,11 +167,6 @@ def _processing(kind: str, params: Dict[str, Any], overrides: Dict[str, Any]):
         p.outpath_samples, p.outpath_grids = opts.outdir_txt2img_samples, opts.outdir_txt2img_grids
     p.is_api = True
     return p
-
-
-def processing_fields(kind: str) -> List[str]:
-    cls = processing.StableDiffusionProcessingImg2Img if kind == "img2img" else processing.StableDiffusionProcessingTxt2Img
-    return [f.name for f in dataclasses.fields(cls) if f.init]
 
 
 def _skip_writing_to_config():

@@ -2,7 +2,7 @@
 
 import time
 
-from .client import FINAL, model_hash
+from .client import model_hash
 
 
 def test_restart_keeps_queued_tasks_and_fails_the_running_one(standin_factory):

@@ -88,7 +88,7 @@ def test_interrupt_race_never_hits_the_next_task(standin_factory):
         pairs = [(client.submit(payload), client.submit(payload)) for _ in range(min(batch, tries - start))]
         for odd, even in pairs:
             # land the interrupt anywhere from "just started" to "already finished"
-            task = client.wait(odd, until={"running"} | FINAL, every=0.001)
+            client.wait(odd, until={"running"} | FINAL, every=0.001)
             time.sleep(rng.uniform(0, 0.03))
             r = client.post(f"/queue/v1/tasks/{odd}/interrupt")
             assert r.status_code in (200, 409), r.text

@@ -24,7 +24,7 @@ from fastapi.encoders import jsonable_encoder  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
 from standin import api, startup  # noqa: E402
-from modules import errors, progress, script_callbacks, script_loading, sd_models, shared, shared_cmd_options  # noqa: E402
+from modules import errors, progress, script_callbacks, script_loading, shared, shared_cmd_options  # noqa: E402
 
 
 def parse_args(argv):
