@@ -150,3 +150,12 @@ def test_sqlite_uses_wal_and_records_schema_version(tmp_path):
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA user_version").fetchone()[0] >= 1
     store.close()
+
+
+def test_count_matches_the_lists(store):
+    for i in range(3):
+        store.add(make(f"t{i}"))
+    store.start("t0", 1.0)
+    assert store.count(TaskStatus.QUEUED) == len(store.queued()) == 2
+    assert store.count(TaskStatus.RUNNING) == len(store.running()) == 1
+    assert store.count(TaskStatus.DONE) == 0

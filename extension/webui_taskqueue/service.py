@@ -148,8 +148,8 @@ class QueueService:
     def health(self) -> dict:
         return {
             "status": "ok",
-            "queued": len(self.store.queued()),
-            "running": len(self.store.running()),
+            "queued": self.store.count(TaskStatus.QUEUED),
+            "running": self.store.count(TaskStatus.RUNNING),
             "paused": self.store.get_flag(PAUSED),
             "worker": "running" if self.worker.is_alive() else "stopped",
         }

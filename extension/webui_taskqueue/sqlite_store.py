@@ -113,6 +113,10 @@ class SQLiteStore(Store):
             ).fetchall()
         return [_from_row(r) for r in rows], count
 
+    def count(self, status: TaskStatus) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM tasks WHERE status=?", (status.value,)).fetchone()[0]
+
     def _with_status(self, status: TaskStatus) -> List[Task]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM tasks WHERE status=? ORDER BY seq", (status.value,)).fetchall()

@@ -41,6 +41,10 @@ class Store:
     def running(self) -> List[Task]:
         return self._with_status(TaskStatus.RUNNING)
 
+    def count(self, status: TaskStatus) -> int:
+        """How many tasks are in `status`, without reading them (the worker's wake-up check)."""
+        raise NotImplementedError
+
     def start(self, task_id: str, now: float) -> Task:
         return self._transition(task_id, TaskStatus.RUNNING, started_at=now)
 
@@ -103,6 +107,10 @@ class MemoryStore(Store):
                 if (owner is None or t.owner == owner) and (not statuses or t.status in statuses)
             ]
             return copy.deepcopy(found[offset : offset + limit]), len(found)
+
+    def count(self, status: TaskStatus) -> int:
+        with self._lock:
+            return sum(t.status == status for t in self._tasks.values())
 
     def _with_status(self, status: TaskStatus) -> List[Task]:
         with self._lock:

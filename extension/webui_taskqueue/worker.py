@@ -82,7 +82,7 @@ class Worker:
                     self._cond.wait(1.0)  # a broken store must not spin the CPU
 
     def _has_work(self) -> bool:
-        return not self.store.get_flag(PAUSED) and bool(self.store.queued())
+        return not self.store.get_flag(PAUSED) and self.store.count(TaskStatus.QUEUED) > 0
 
     # ---- one task ----------------------------------------------------------------------
 
