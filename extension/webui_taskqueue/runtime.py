@@ -9,6 +9,7 @@ import mimetypes
 import os
 import threading
 import time
+import weakref
 from typing import Any, Dict, Optional, Tuple
 
 from fastapi.staticfiles import StaticFiles
@@ -55,7 +56,7 @@ class Runtime:
     worker: Worker
     service: QueueService
     root: str
-    apps: set = dataclasses.field(default_factory=set)  # ids of apps the routes are on
+    apps: weakref.WeakSet = dataclasses.field(default_factory=weakref.WeakSet)  # apps the routes are on
 
 
 _lock = threading.Lock()
@@ -67,7 +68,7 @@ def start(app, host: Host) -> Runtime:
     with _lock:
         if _runtime is None:
             _runtime = _build(host)
-        if id(app) not in _runtime.apps:
+        if app not in _runtime.apps:
             runtime = _runtime
             app.include_router(build_router(lambda: runtime.service))
             # ES modules need this type; webui registers it only when its gradio UI loads
@@ -75,7 +76,7 @@ def start(app, host: Host) -> Runtime:
             # after the API routes, so that /queue/v1/... never reaches the static files
             app.mount("/queue", StaticFiles(directory=FRONTEND_DIR, html=True), name="task-queue-frontend")
             app.openapi_schema = None  # rebuilt on the next /docs with our routes in it
-            runtime.apps.add(id(app))
+            runtime.apps.add(app)
         return _runtime
 
 

@@ -3,6 +3,7 @@ read the same under pydantic 1.10 (webui v1.10.1's pin) and pydantic 2."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any, Dict, List, Optional
 
@@ -99,7 +100,7 @@ def task_public(view: TaskView, prefix: str) -> Dict[str, Any]:
         "checkpoint": task.checkpoint,
         "vae": task.vae,
         "position": view.position,
-        "progress": view.progress.__dict__ if view.progress else None,
+        "progress": dataclasses.asdict(view.progress) if view.progress else None,
         "created_at": iso(task.created_at),
         "started_at": iso(task.started_at),
         "finished_at": iso(task.finished_at),

@@ -88,8 +88,8 @@ class QueueService:
         if vae is not None and self.host.resolve_vae(vae) is None:
             errors.append(error("vae", f"unknown VAE {vae!r}"))
         # webui's API defaults to Euler (its request model's sampler_index), not samplers[0]
-        sampler = params.pop("sampler_name", None) or params.pop("sampler_index", None) or "Euler"
-        params.pop("sampler_index", None)
+        named, by_index = params.pop("sampler_name", None), params.pop("sampler_index", None)
+        sampler = named or by_index or "Euler"
         try:
             params["sampler_name"], params["scheduler"] = self.host.resolve_sampler(sampler, params.get("scheduler"))
         except ValueError as e:
