@@ -56,6 +56,6 @@ def test_admin_stops_a_running_task(start_server, make_ui):
     expect(page.locator(f'li.qrow[data-task-id="{queued}"] .state-text')).to_have_text("Next in line · position 1")
     ui.shot("admin-2-running")
     row.get_by_role("button", name="Stop the task of default").click()
-    expect(row.locator(".msg")).to_have_text("Stopping after the current step…")
+    expect(row.locator(".msg")).to_have_text("Stopping after the current step…", timeout=15000)
     assert api.wait(running)["status"] == "interrupted"
     assert api.wait(queued)["status"] == "done"
