@@ -6,7 +6,8 @@ import io
 import pytest
 from PIL import Image
 
-from webui_taskqueue.payload import Limits, PayloadError, check, decode_image, json_schema
+from webui_taskqueue.errors import PayloadError
+from webui_taskqueue.payload import Limits, check, decode_image, json_schema
 
 
 def png_b64(size=(16, 16)):

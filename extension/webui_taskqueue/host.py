@@ -65,6 +65,10 @@ class Host:
     def data_dir(self) -> str:
         raise NotImplementedError
 
+    def api_credentials(self) -> Dict[str, str]:
+        """webui's --api-auth names and passwords; empty when it runs without."""
+        raise NotImplementedError
+
     # generation, called by the worker with `lock` held
     def begin(self, task_id: str) -> None:
         raise NotImplementedError

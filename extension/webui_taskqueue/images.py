@@ -12,6 +12,8 @@ from typing import List, Optional, Sequence
 
 from PIL import Image, PngImagePlugin
 
+THUMBNAIL_SIZE = 256  # the longer side, in pixels
+
 
 class ImageStore:
     def __init__(self, root: str) -> None:
@@ -43,6 +45,17 @@ class ImageStore:
         path = os.path.join(self.root, task_id, f"{index}.png")
         return path if os.path.isfile(path) else None
 
+    def thumbnail(self, task_id: str, index: int) -> str:
+        """A small JPEG of a result image, made on first request and kept beside it."""
+        path = os.path.join(self.root, task_id, f"{index}.thumb.jpg")
+        if not os.path.isfile(path):
+            with Image.open(os.path.join(self.root, task_id, f"{index}.png")) as image:
+                image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+                data = io.BytesIO()
+                image.convert("RGB").save(data, format="JPEG", quality=80)
+            _write_atomically(path, data.getvalue())
+        return path
+
     def delete(self, task_id: str) -> None:
         shutil.rmtree(os.path.join(self.root, task_id), ignore_errors=True)
 
@@ -52,3 +65,14 @@ def encode_preview(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.convert("RGB").save(out, format="JPEG", quality=85)
     return out.getvalue()
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from PIL import Image
 
+from .errors import PayloadError, error
+
 # name -> (json type, description). Bounds that depend on settings live in `Limits`.
 COMMON_FIELDS: Dict[str, Tuple[str, str]] = {
     "checkpoint": ("string", "Checkpoint title, name or short hash; default: webui's current default model"),
@@ -106,19 +108,6 @@ class Limits:
         self.max_width, self.max_height = max_width, max_height
         self.max_steps, self.max_batch_size, self.max_n_iter = max_steps, max_batch_size, max_n_iter
         self.max_body_mb = max_body_mb
-
-
-class PayloadError(Exception):
-    """Bad input: `errors` is FastAPI's list of {loc, msg, type}."""
-
-    def __init__(self, errors: List[Dict[str, Any]], status_code: int = 422):
-        super().__init__("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors))
-        self.errors = errors
-        self.status_code = status_code
-
-
-def error(field: Optional[str], msg: str, kind: str = "value_error") -> Dict[str, Any]:
-    return {"loc": ["body", field] if field else ["body"], "msg": msg, "type": kind}
 
 
 def check(kind: str, body: Any, limits: Limits) -> Dict[str, Any]:
@@ -218,6 +207,16 @@ def _image_problem(data: str) -> Optional[str]:
     except ValueError as e:
         return str(e)
     return None
+
+
+def decode_input(data: str) -> Tuple[bytes, str]:
+    """An accepted base64 image -> (its bytes, its media type), without decoding pixels."""
+    if data.startswith("data:"):
+        data = data.split(",", 1)[-1]
+    raw = base64.b64decode(data)
+    with Image.open(io.BytesIO(raw)) as image:
+        kind = (image.format or "png").lower()
+    return raw, Image.MIME.get(kind.upper(), f"image/{kind}")
 
 
 def decode_image(data: str) -> Image.Image:

@@ -14,10 +14,12 @@ from typing import Any, Dict, Optional, Tuple
 
 from fastapi.staticfiles import StaticFiles
 
-from .api import build_router
+from .accounts import Accounts
+from .auth import Authenticator
 from .host import Host
 from .images import ImageStore
 from .payload import Limits
+from .routes import Services, build_router
 from .service import QueueService
 from .sqlite_store import SQLiteStore
 from .worker import Worker
@@ -36,6 +38,13 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_max_batch_size": (8, "Largest batch size a task may ask for"),
     "task_queue_max_n_iter": (16, "Most batches (n_iter) a task may ask for"),
     "task_queue_max_body_mb": (50, "Largest request body, in MB"),
+    # defaults of the per-user limits (0 or empty: no limit); admins are never limited
+    "task_queue_user_max_queued": (20, "Per user: tasks queued at once (0: no limit)"),
+    "task_queue_user_max_per_hour": (0, "Per user: tasks submitted per hour (0: no limit)"),
+    "task_queue_user_max_steps": (0, "Per user: most sampling steps (0: no limit beyond the one above)"),
+    "task_queue_user_max_pixels": (0, "Per user: largest width x height (0: no limit beyond the ones above)"),
+    "task_queue_user_max_images": (0, "Per user: most images per task, batch size x batch count (0: no limit)"),
+    "task_queue_user_checkpoints": ("", "Per user: checkpoints allowed, comma-separated titles or names (empty: all)"),
 }
 
 
@@ -50,11 +59,22 @@ def limits_from(host: Host) -> Limits:
     )
 
 
+def user_limits_from(host: Host) -> Dict[str, Any]:
+    """The default limits of every user (webui Settings > Task queue)."""
+    def get(name: str):
+        key = f"task_queue_user_{name}"
+        return host.option(key, SETTINGS[key][0])
+
+    allowed = [c.strip() for c in str(get("checkpoints")).split(",") if c.strip()]
+    return {**{name: get(name) for name in ("max_queued", "max_per_hour", "max_steps", "max_pixels", "max_images")},
+            "checkpoints": allowed or None}
+
+
 @dataclasses.dataclass
 class Runtime:
     store: SQLiteStore
     worker: Worker
-    service: QueueService
+    services: Services
     root: str
     apps: weakref.WeakSet = dataclasses.field(default_factory=weakref.WeakSet)  # apps the routes are on
 
@@ -70,7 +90,7 @@ def start(app, host: Host) -> Runtime:
             _runtime = _build(host)
         if app not in _runtime.apps:
             runtime = _runtime
-            app.include_router(build_router(lambda: runtime.service))
+            app.include_router(build_router(lambda: runtime.services))
             # ES modules need this type; webui registers it only when its gradio UI loads
             mimetypes.add_type("application/javascript", ".js")
             # after the API routes, so that /queue/v1/... never reaches the static files
@@ -89,14 +109,21 @@ def stop() -> None:
         runtime.store.close()
 
 
+def database_path(root: str) -> str:
+    return os.path.join(root, "tasks.sqlite3")
+
+
 def _build(host: Host) -> Runtime:
     root = host.option("task_queue_dir", "") or host.data_dir()
-    store = SQLiteStore(os.path.join(root, "tasks.sqlite3"))
+    store = SQLiteStore(database_path(root))
     failed = store.recover(time.time())
     if failed:
         log.warning("task queue: %d task(s) were running when webui stopped; marked failed", len(failed))
     images = ImageStore(os.path.join(root, "images"))
     worker = Worker(store, host, images)
-    service = QueueService(store, host, worker, images, limits=lambda: limits_from(host))
+    user_limits = lambda: user_limits_from(host)  # noqa: E731
+    service = QueueService(store, host, worker, images, limits=lambda: limits_from(host), user_limits=user_limits)
+    services = Services(queue=service, accounts=Accounts(store, user_limits),
+                        auth=Authenticator(store, host.api_credentials))
     worker.start()
-    return Runtime(store=store, worker=worker, service=service, root=root)
+    return Runtime(store=store, worker=worker, services=services, root=root)

@@ -23,12 +23,14 @@ class ProgressPublic(BaseModel):
 
 
 class TaskPublic(BaseModel):
-    task_id: str
+    task_id: Optional[str] = None  # null: someone else's task in the queue view
     type: str
     status: TaskStatus
-    owner: str
+    owner: Optional[str] = None
+    mine: bool = True
     checkpoint: str
     vae: Optional[str] = None
+    size: str  # "<width>x<height>"
     position: Optional[int] = None
     progress: Optional[ProgressPublic] = None
     created_at: str
@@ -38,6 +40,9 @@ class TaskPublic(BaseModel):
     process_finished_at: Optional[str] = None
     error: Optional[str] = None
     images: List[str] = []
+    thumbnails: List[str] = []
+    inputs: List[str] = []  # an img2img task's init images
+    preview: Optional[str] = None  # while running: the live preview's URL
     infotexts: List[str] = []
     params: Dict[str, Any] = {}
 
@@ -76,6 +81,72 @@ class CheckpointsPublic(BaseModel):
     loaded: Optional[str] = None
 
 
+class KeyPublic(BaseModel):
+    key: str
+    prefix: str
+
+
+class KeyInfoPublic(BaseModel):
+    prefix: str
+    created_at: str
+
+
+class Limits(BaseModel):
+    max_queued: Optional[int] = None
+    max_per_hour: Optional[int] = None
+    max_steps: Optional[int] = None
+    max_pixels: Optional[int] = None
+    max_images: Optional[int] = None
+    checkpoints: Optional[List[str]] = None
+
+
+class Usage(BaseModel):
+    queued: int
+    last_hour: int
+
+
+class UserCreate(BaseModel):
+    name: str
+    role: str = "user"
+    limits: Optional[Dict[str, Any]] = None
+
+
+class UserUpdate(BaseModel):
+    role: Optional[str] = None
+    limits: Optional[Dict[str, Any]] = None
+
+
+class KeyCreated(BaseModel):
+    name: str
+    role: str
+    key: str
+    prefix: str
+    limits: Dict[str, Any]
+
+
+class UserPublic(BaseModel):
+    name: str
+    role: str
+    limits: Dict[str, Any]  # the user's own; a missing or null limit: the default
+    effective_limits: Limits  # what applies (null: no limit)
+    usage: Usage
+    keys: List[KeyInfoPublic]
+    created_at: Optional[str] = None
+
+
+class UsersPublic(BaseModel):
+    data: List[UserPublic]
+    count: int
+
+
+class MePublic(BaseModel):
+    name: str
+    role: str
+    limits: Limits  # what applies to you (null: no limit)
+    usage: Usage
+    keys: List[KeyInfoPublic] = []
+
+
 class HealthPublic(BaseModel):
     status: str
     queued: int
@@ -90,26 +161,49 @@ def iso(t: Optional[float]) -> Optional[str]:
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def task_public(view: TaskView, prefix: str) -> Dict[str, Any]:
-    task = view.task
-    return {
-        "task_id": task.task_id,
-        "type": task.type.value,
-        "status": task.status.value,
-        "owner": task.owner,
-        "checkpoint": task.checkpoint,
-        "vae": task.vae,
-        "position": view.position,
+def task_public(view: TaskView, links) -> Dict[str, Any]:
+    """The task object (API.md); `links` makes its image URLs for the caller."""
+    task, params = view.task, view.task.params
+    size = f"{params.get('width', 512)}x{params.get('height', 512)}"
+    common = {
+        "type": task.type.value, "status": task.status.value, "checkpoint": task.checkpoint, "vae": task.vae,
+        "size": size, "position": view.position,
         "progress": dataclasses.asdict(view.progress) if view.progress else None,
-        "created_at": iso(task.created_at),
-        "started_at": iso(task.started_at),
+        "created_at": iso(task.created_at), "started_at": iso(task.started_at),
+    }
+    if view.anonymous:
+        return {**common, "task_id": None, "owner": None, "mine": False}
+    task_id, count = task.task_id, len(task.images)
+    return {
+        **common,
+        "task_id": task_id,
+        "owner": task.owner,
+        "mine": True,
         "finished_at": iso(task.finished_at),
         "process_started_at": iso(task.process_started_at),
         "process_finished_at": iso(task.process_finished_at),
         "error": task.error,
-        "images": [f"{prefix}/tasks/{task.task_id}/images/{i}" for i in range(len(task.images))],
+        "images": [links.url(task_id, "image", i) for i in range(count)],
+        "thumbnails": [links.url(task_id, "thumb", i) for i in range(count)],
+        "inputs": [links.url(task_id, "input", i) for i in range(len(params.get("init_images") or ()))],
+        "preview": links.url(task_id, "preview") if view.progress else None,
         "infotexts": task.infotexts,
-        "params": _light_params(task.params),
+        "params": _light_params(params),
+    }
+
+
+def me_public(view) -> Dict[str, Any]:
+    public = user_public(view)
+    return {**public, "limits": public["effective_limits"]}
+
+
+def user_public(view) -> Dict[str, Any]:
+    user = view.user
+    return {
+        "name": user.name, "role": user.role.value, "limits": user.limits,
+        "effective_limits": view.effective, "usage": view.usage,
+        "keys": [{"prefix": k.prefix, "created_at": iso(k.created_at)} for k in view.keys],
+        "created_at": iso(user.created_at),
     }
 
 

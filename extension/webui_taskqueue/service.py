@@ -1,32 +1,27 @@
 """What the routes call: submit, look at, stop and forget tasks, on behalf of a user.
 
 Ownership is checked here, once: another user's task answers exactly like an unknown
-id. Routes stay thin: they parse HTTP, call one method, shape the answer."""
+id. Limits are checked here too, before anything is stored. Routes stay thin: they
+parse HTTP, call one method, shape the answer."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
 import uuid
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import scheduler
+from . import quotas, scheduler
+from .auth import Forbidden
+from .errors import PayloadError, error
 from .host import Host
 from .images import ImageStore
-from .payload import Limits, PayloadError, check, error
+from .payload import Limits, check, decode_input
 from .progress import Progress
 from .store import Store
 from .tasks import InvalidTransition, Task, TaskStatus, TaskType
+from .users import User
 from .worker import PAUSED, Worker
-
-
-@dataclasses.dataclass(frozen=True)
-class User:
-    name: str
-    is_admin: bool
-
-
-OPEN_MODE_USER = User("default", is_admin=True)  # no keys configured: one user, as stock webui
 
 
 class NotFound(Exception):
@@ -44,6 +39,7 @@ class TaskView:
     task: Task
     position: Optional[int] = None
     progress: Optional[Progress] = None
+    anonymous: bool = False  # someone else's task in the queue view: no id, prompt, owner or images
 
 
 class QueueService:
@@ -54,28 +50,39 @@ class QueueService:
         worker: Worker,
         images: ImageStore,
         limits: Callable[[], Limits],
+        user_limits: Callable[[], Dict[str, Any]],
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`limits`: the bounds for every request; `user_limits`: the default per-user
+        limits (both from webui's Settings, read on each call so changes apply at once)."""
         self.store, self.host, self.worker, self.images = store, host, worker, images
-        self.limits, self.clock = limits, clock
+        self.limits, self.user_limits, self.clock = limits, user_limits, clock
 
     # ---- submit ------------------------------------------------------------------------
 
     def submit(self, user: User, kind: TaskType, body) -> TaskView:
         params = check(kind.value, body, self.limits())
         checkpoint, vae = self._resolve(params)
-        task = Task(
-            task_id=uuid.uuid4().hex,
-            type=kind,
-            owner=user.name,
-            checkpoint=checkpoint,
-            vae=vae,
-            params=params,
-            created_at=self.clock(),
-        )
-        self.store.add(task)
+        now = self.clock()
+        limits = self.limits_of(user)
+        loads = [checkpoint] + [self.host.resolve_checkpoint(params[k]) or params[k]
+                                for k in ("hr_checkpoint_name", "refiner_checkpoint") if params.get(k)]
+        errors = quotas.request_errors(params, loads, limits, lambda title: self._allowed(limits, title),
+                                       self.store.usage(user.name, now))
+        if errors:
+            raise PayloadError(errors)
+        task = Task(task_id=uuid.uuid4().hex, type=kind, owner=user.name, checkpoint=checkpoint, vae=vae,
+                    params=params, created_at=now)
+        self.store.add(task, max_queued=limits["max_queued"], max_per_hour=limits["max_per_hour"])
         self.worker.notify()
         return self._view(task)
+
+    def limits_of(self, user: User) -> Dict[str, Any]:
+        return quotas.effective(user, self.user_limits())
+
+    def _allowed(self, limits: Dict[str, Any], title: str) -> bool:
+        allowed = limits["checkpoints"]
+        return not allowed or any(self.host.resolve_checkpoint(name) == title for name in allowed)
 
     def _resolve(self, params: dict) -> Tuple[str, Optional[str]]:
         """Names that only webui can check; normalizes them in `params` as accepted."""
@@ -115,17 +122,16 @@ class QueueService:
         return [self._view(t, positions) for t in tasks], count
 
     def queue(self, user: User) -> dict:
+        """Everything running and queued in run order; other people's tasks anonymous."""
         running = self.store.running()
         queued = scheduler.run_order(self.store.queued())
-        everything = running + queued
         positions = scheduler.positions(queued)
-        visible = [t for t in everything if user.is_admin or t.owner == user.name]
-        return {
-            "paused": self.store.get_flag(PAUSED),
-            "running": len(running),
-            "data": [self._view(t, positions) for t in visible],
-            "count": len(everything),
-        }
+        views = []
+        for task in running + queued:
+            view = self._view(task, positions)
+            view.anonymous = not (user.is_admin or task.owner == user.name)
+            views.append(view)
+        return {"paused": self.store.get_flag(PAUSED), "running": len(running), "data": views, "count": len(views)}
 
     def preview(self, user: User, task_id: str) -> Optional[Tuple[str, bytes]]:
         self._owned(user, task_id)
@@ -138,10 +144,25 @@ class QueueService:
             raise NotFound(f"task {task_id} has no image {index}")
         return path
 
-    def checkpoints(self) -> dict:
+    def thumbnail_path(self, user: User, task_id: str, index: int) -> str:
+        self.image_path(user, task_id, index)
+        return self.images.thumbnail(task_id, index)
+
+    def input_image(self, user: User, task_id: str, index: int) -> Tuple[bytes, str]:
+        """An img2img task's init image as it was sent: (bytes, media type)."""
+        task = self._owned(user, task_id)
+        inputs = task.params.get("init_images") or []
+        if not 0 <= index < len(inputs):
+            raise NotFound(f"task {task_id} has no input image {index}")
+        return decode_input(inputs[index])
+
+    def checkpoints(self, user: User) -> dict:
+        """What webui knows, less what `user` may not use."""
         found, loaded = self.host.checkpoints()
+        limits = self.limits_of(user)
         return {
-            "data": [{**dataclasses.asdict(c), "loaded": c.title == loaded} for c in found],
+            "data": [{**dataclasses.asdict(c), "loaded": c.title == loaded}
+                     for c in found if self._allowed(limits, c.title)],
             "loaded": loaded,
         }
 
@@ -179,7 +200,7 @@ class QueueService:
 
     def set_paused(self, user: User, paused: bool) -> dict:
         if not user.is_admin:
-            raise NotFound("not found")
+            raise Forbidden("only an admin may pause or resume the queue")
         self.store.set_flag(PAUSED, paused)
         if not paused:
             self.worker.notify()

@@ -11,10 +11,12 @@ import json
 import os
 import sqlite3
 import threading
+import secrets
 from typing import Iterator, List, Optional
 
-from .store import Store
+from .store import HOUR, Store, check_quota
 from .tasks import Task, TaskStatus, TaskType, check_transition
+from .users import KeyInfo, Role, Usage, User, UserExists
 
 MIGRATIONS = [
     # 1: tasks and flags
@@ -42,6 +44,25 @@ MIGRATIONS = [
     CREATE INDEX tasks_owner ON tasks (owner, seq);
     CREATE TABLE flags (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     """,
+    # 2: users, their keys (digests only), submissions of the last hour, secrets
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        limits TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE keys (
+        digest TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        prefix TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX keys_user ON keys (user);
+    CREATE TABLE submissions (owner TEXT NOT NULL, at REAL NOT NULL);
+    CREATE INDEX submissions_owner ON submissions (owner, at);
+    CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 _COLUMNS = (
@@ -61,6 +82,7 @@ class SQLiteStore(Store):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
 
     def _migrate(self) -> None:
@@ -86,11 +108,27 @@ class SQLiteStore(Store):
         with self._lock:
             self._db.close()
 
-    def add(self, task: Task) -> None:
+    def add(self, task, max_queued=None, max_per_hour=None):
         row = _to_row(task)
         marks = ",".join("?" for _ in _COLUMNS)
+        now = task.created_at
         with self._transaction() as db:
+            db.execute("DELETE FROM submissions WHERE at <= ?", (now - HOUR,))
+            if max_queued or max_per_hour:
+                oldest = db.execute("SELECT MIN(at) FROM submissions WHERE owner=?", (task.owner,)).fetchone()[0]
+                check_quota(self._usage(db, task.owner, now), max_queued, max_per_hour, oldest, now)
             db.execute(f"INSERT INTO tasks ({','.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+            db.execute("INSERT INTO submissions (owner, at) VALUES (?, ?)", (task.owner, now))
+
+    def usage(self, owner, now):
+        with self._lock:
+            return self._usage(self._db, owner, now)
+
+    @staticmethod
+    def _usage(db, owner, now):
+        queued = db.execute("SELECT COUNT(*) FROM tasks WHERE owner=? AND status=?", (owner, TaskStatus.QUEUED.value)).fetchone()[0]
+        last_hour = db.execute("SELECT COUNT(*) FROM submissions WHERE owner=? AND at > ?", (owner, now - HOUR)).fetchone()[0]
+        return Usage(queued=queued, last_hour=last_hour)
 
     def get(self, task_id: str) -> Optional[Task]:
         with self._lock:
@@ -143,6 +181,85 @@ class SQLiteStore(Store):
                 (name, int(value)),
             )
 
+    def secret(self, name):
+        with self._lock:
+            row = self._db.execute("SELECT value FROM secrets WHERE name=?", (name,)).fetchone()
+        if row:
+            return row[0]
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, secrets.token_hex(32)))
+            return db.execute("SELECT value FROM secrets WHERE name=?", (name,)).fetchone()[0]
+
+    # ---- users and keys ---------------------------------------------------------------
+
+    def add_user(self, user):
+        with self._transaction() as db:
+            try:
+                db.execute("INSERT INTO users (name, role, limits, created_at) VALUES (?, ?, ?, ?)",
+                           (user.name, user.role.value, json.dumps(user.limits), user.created_at))
+            except sqlite3.IntegrityError:
+                raise UserExists(user.name) from None
+
+    def get_user(self, name):
+        with self._lock:
+            row = self._db.execute("SELECT * FROM users WHERE name=?", (name,)).fetchone()
+        return _user(row) if row else None
+
+    def users(self):
+        with self._lock:
+            return [_user(r) for r in self._db.execute("SELECT * FROM users ORDER BY name").fetchall()]
+
+    def count_users(self, role=None):
+        with self._lock:
+            if role is None:
+                return self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+            return self._db.execute("SELECT COUNT(*) FROM users WHERE role=?", (role.value,)).fetchone()[0]
+
+    def update_user(self, name, role=None, limits=None):
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM users WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise KeyError(name)
+            user = _user(row)
+            merged = {k: v for k, v in {**user.limits, **(limits or {})}.items() if v is not None}
+            db.execute("UPDATE users SET role=?, limits=? WHERE name=?",
+                       ((role or user.role).value, json.dumps(merged), name))
+            return _user(db.execute("SELECT * FROM users WHERE name=?", (name,)).fetchone())
+
+    def delete_user(self, name, now):
+        with self._transaction() as db:
+            if db.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
+                raise KeyError(name)
+            ids = [r[0] for r in db.execute("SELECT task_id FROM tasks WHERE owner=? AND status=?",
+                                            (name, TaskStatus.QUEUED.value))]
+            db.execute("UPDATE tasks SET status=?, finished_at=? WHERE owner=? AND status=?",
+                       (TaskStatus.CANCELLED.value, now, name, TaskStatus.QUEUED.value))
+        return ids
+
+    def add_key(self, name, key_digest, prefix, now):
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM users WHERE name=?", (name,)).fetchone() is None:
+                raise KeyError(name)
+            db.execute("INSERT INTO keys (digest, user, prefix, created_at) VALUES (?, ?, ?, ?)",
+                       (key_digest, name, prefix, now))
+
+    def user_for_key(self, key_digest):
+        with self._lock:
+            row = self._db.execute(
+                "SELECT users.* FROM keys JOIN users ON users.name = keys.user WHERE keys.digest=?", (key_digest,)
+            ).fetchone()
+        return _user(row) if row else None
+
+    def keys(self, name):
+        with self._lock:
+            rows = self._db.execute("SELECT prefix, created_at FROM keys WHERE user=? ORDER BY created_at", (name,))
+            return [KeyInfo(r["prefix"], r["created_at"]) for r in rows.fetchall()]
+
+    def delete_key(self, name, prefix):
+        with self._transaction() as db:
+            if db.execute("DELETE FROM keys WHERE user=? AND prefix=?", (name, prefix)).rowcount == 0:
+                raise KeyError(prefix)
+
     def _transition(self, task_id: str, new: TaskStatus, **changes) -> Task:
         with self._transaction() as db:
             row = db.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone()
@@ -170,6 +287,10 @@ def _to_row_values(values: dict) -> dict:
 
 def _to_row(task: Task) -> dict:
     return _to_row_values({c: getattr(task, c) for c in _COLUMNS})
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(name=row["name"], role=Role(row["role"]), limits=json.loads(row["limits"]), created_at=row["created_at"])
 
 
 def _from_row(row: sqlite3.Row) -> Task:

@@ -1,15 +1,20 @@
-"""Where tasks live. `Store` spells out the whole contract; `MemoryStore` is the
-reference implementation, `sqlite_store.SQLiteStore` the durable one. The same
-contract tests run against both."""
+"""Where the queue's state lives: tasks, users and their keys, flags, secrets.
+`Store` spells out the whole contract; `MemoryStore` is the reference implementation,
+`sqlite_store.SQLiteStore` the durable one. The same contract tests run against both."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import secrets
 import threading
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .quotas import QuotaExceeded
 from .tasks import Task, TaskStatus, check_transition
+from .users import KeyInfo, Role, Usage, User, UserExists
+
+HOUR = 3600.0
 
 RESTART_MESSAGE = "webui stopped while this task was running; it was not run again"
 
@@ -18,7 +23,13 @@ class Store:
     """The contract. Status changes are atomic: each checks the transition table
     against the stored status and raises `InvalidTransition` when someone else won."""
 
-    def add(self, task: Task) -> None:
+    def add(self, task: Task, max_queued: Optional[int] = None, max_per_hour: Optional[int] = None) -> None:
+        """Enqueue, checking the owner's counting limits in the same atomic step
+        (QuotaExceeded). Every add counts towards the owner's last hour, even if the
+        task is deleted later."""
+        raise NotImplementedError
+
+    def usage(self, owner: str, now: float) -> Usage:
         raise NotImplementedError
 
     def get(self, task_id: str) -> Optional[Task]:
@@ -71,6 +82,48 @@ class Store:
     def set_flag(self, name: str, value: bool) -> None:
         raise NotImplementedError
 
+    def secret(self, name: str) -> str:
+        """A random secret of the installation (e.g. for signed URLs), made on first use."""
+        raise NotImplementedError
+
+    # ---- users and keys ---------------------------------------------------------------
+
+    def add_user(self, user: User) -> None:
+        """UserExists when the name is taken."""
+        raise NotImplementedError
+
+    def get_user(self, name: str) -> Optional[User]:
+        raise NotImplementedError
+
+    def users(self) -> List[User]:
+        """Every user, by name."""
+        raise NotImplementedError
+
+    def count_users(self, role: Optional[Role] = None) -> int:
+        raise NotImplementedError
+
+    def update_user(self, name: str, role: Optional[Role] = None, limits: Optional[Dict[str, Any]] = None) -> User:
+        """Change the role and/or merge `limits` (a None value drops that limit: the
+        default applies again). KeyError for an unknown user."""
+        raise NotImplementedError
+
+    def delete_user(self, name: str, now: float) -> List[str]:
+        """The user and all their keys go; their queued tasks are cancelled (ids returned)."""
+        raise NotImplementedError
+
+    def add_key(self, name: str, key_digest: str, prefix: str, now: float) -> None:
+        raise NotImplementedError
+
+    def user_for_key(self, key_digest: str) -> Optional[User]:
+        raise NotImplementedError
+
+    def keys(self, name: str) -> List[KeyInfo]:
+        raise NotImplementedError
+
+    def delete_key(self, name: str, prefix: str) -> None:
+        """KeyError when the user has no key with that prefix."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -87,12 +140,31 @@ class MemoryStore(Store):
         self._lock = threading.Lock()
         self._tasks: Dict[str, Task] = {}  # insertion order is submission order
         self._flags: Dict[str, bool] = {}
+        self._secrets: Dict[str, str] = {}
+        self._users: Dict[str, User] = {}
+        self._keys: Dict[str, Tuple[str, KeyInfo]] = {}  # digest -> (user name, info)
+        self._submitted: List[Tuple[str, float]] = []  # (owner, time) within the last hour
 
-    def add(self, task: Task) -> None:
+    def add(self, task, max_queued=None, max_per_hour=None):
         with self._lock:
             if task.task_id in self._tasks:
                 raise KeyError(f"task {task.task_id} exists")
+            usage = self._usage(task.owner, task.created_at)
+            check_quota(usage, max_queued, max_per_hour, self._oldest(task.owner, task.created_at), task.created_at)
             self._tasks[task.task_id] = copy.deepcopy(task)
+            self._submitted.append((task.owner, task.created_at))
+
+    def usage(self, owner, now):
+        with self._lock:
+            return self._usage(owner, now)
+
+    def _usage(self, owner, now):
+        self._submitted = [(o, t) for o, t in self._submitted if t > now - HOUR]
+        queued = sum(t.owner == owner and t.status == TaskStatus.QUEUED for t in self._tasks.values())
+        return Usage(queued=queued, last_hour=sum(o == owner for o, _ in self._submitted))
+
+    def _oldest(self, owner, now):
+        return min((t for o, t in self._submitted if o == owner and t > now - HOUR), default=None)
 
     def get(self, task_id: str) -> Optional[Task]:
         with self._lock:
@@ -133,6 +205,67 @@ class MemoryStore(Store):
         with self._lock:
             self._flags[name] = value
 
+    def secret(self, name):
+        with self._lock:
+            return self._secrets.setdefault(name, secrets.token_hex(32))
+
+    def add_user(self, user):
+        with self._lock:
+            if user.name in self._users:
+                raise UserExists(user.name)
+            self._users[user.name] = user
+
+    def get_user(self, name):
+        with self._lock:
+            return self._users.get(name)
+
+    def users(self):
+        with self._lock:
+            return sorted(self._users.values(), key=lambda u: u.name)
+
+    def count_users(self, role=None):
+        with self._lock:
+            return sum(role is None or u.role == role for u in self._users.values())
+
+    def update_user(self, name, role=None, limits=None):
+        with self._lock:
+            user = self._users[name]
+            merged = {k: v for k, v in {**user.limits, **(limits or {})}.items() if v is not None}
+            self._users[name] = dataclasses.replace(user, role=role or user.role, limits=merged)
+            return self._users[name]
+
+    def delete_user(self, name, now):
+        with self._lock:
+            del self._users[name]
+            self._keys = {d: v for d, v in self._keys.items() if v[0] != name}
+            ids = [t.task_id for t in self._tasks.values() if t.owner == name and t.status == TaskStatus.QUEUED]
+        for task_id in ids:
+            self.cancel(task_id, now)
+        return ids
+
+    def add_key(self, name, key_digest, prefix, now):
+        with self._lock:
+            if name not in self._users:
+                raise KeyError(name)
+            self._keys[key_digest] = (name, KeyInfo(prefix, now))
+
+    def user_for_key(self, key_digest):
+        with self._lock:
+            found = self._keys.get(key_digest)
+            return self._users.get(found[0]) if found else None
+
+    def keys(self, name):
+        with self._lock:
+            return sorted((info for owner, info in self._keys.values() if owner == name), key=lambda k: k.created_at)
+
+    def delete_key(self, name, prefix):
+        with self._lock:
+            found = [d for d, (owner, info) in self._keys.items() if owner == name and info.prefix == prefix]
+            if not found:
+                raise KeyError(prefix)
+            for d in found:
+                del self._keys[d]
+
     def _transition(self, task_id: str, new: TaskStatus, **changes) -> Task:
         with self._lock:
             task = self._tasks.get(task_id)
@@ -141,3 +274,13 @@ class MemoryStore(Store):
             check_transition(task.status, new)
             self._tasks[task_id] = dataclasses.replace(task, status=new, **changes)
             return copy.deepcopy(self._tasks[task_id])
+
+
+def check_quota(usage: Usage, max_queued: Optional[int], max_per_hour: Optional[int],
+                oldest: Optional[float], now: float) -> None:
+    """For `Store.add`: `oldest` is the owner's first submit within the last hour."""
+    if max_queued and usage.queued >= max_queued:
+        raise QuotaExceeded("max_queued", max_queued, usage)
+    if max_per_hour and usage.last_hour >= max_per_hour:
+        retry = max(1, int(oldest + HOUR - now) + 1) if oldest is not None else None
+        raise QuotaExceeded("max_per_hour", max_per_hour, usage, retry)

@@ -69,6 +69,11 @@ class WebuiHost(Host):
     def data_dir(self) -> str:
         return os.path.join(paths_internal.data_path, "task-queue")
 
+    def api_credentials(self) -> Dict[str, str]:
+        # as webui's Api.__init__ reads --api-auth: "name:password,name2:password2"
+        raw = getattr(shared.cmd_opts, "api_auth", None)
+        return dict(pair.split(":", 1) for pair in raw.split(",") if ":" in pair) if raw else {}
+
     # ---- generation (the worker holds queue_lock) ------------------------------
 
     def begin(self, task_id: str) -> None:

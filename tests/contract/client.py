@@ -19,9 +19,16 @@ FINAL = {"done", "failed", "interrupted", "cancelled"}
 
 
 class QueueClient:
-    def __init__(self, url, real):
-        self.url, self.real = url, real
-        self.http = httpx.Client(base_url=url, timeout=120)
+    """`key`: the queue API key every request sends (None: open mode, or no key)."""
+
+    def __init__(self, url, real, key=None):
+        self.url, self.real, self.key = url, real, key
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.http = httpx.Client(base_url=url, timeout=120, headers=headers)
+
+    def as_user(self, key):
+        """The same server, as the user of `key`."""
+        return QueueClient(self.url, self.real, key)
 
     def get(self, path, **kw):
         return self.http.get(path, **kw)
@@ -29,8 +36,17 @@ class QueueClient:
     def post(self, path, **kw):
         return self.http.post(path, **kw)
 
+    def patch(self, path, **kw):
+        return self.http.patch(path, **kw)
+
     def delete(self, path, **kw):
         return self.http.delete(path, **kw)
+
+    def add_user(self, name, role="user", limits=None):
+        """As an admin: a new user; the client that acts as them."""
+        r = self.post("/queue/v1/users", json={"name": name, "role": role, "limits": limits})
+        assert r.status_code == 201, r.text
+        return self.as_user(r.json()["key"])
 
     def submit(self, payload, kind="txt2img"):
         r = self.post(f"/queue/v1/{kind}", json=payload)
@@ -88,8 +104,11 @@ def free_port():
 class StandIn:
     """The stand-in webui with this extension, as its own process, on loopback."""
 
-    def __init__(self, folder, step_seconds=0.05, checkpoints=("modelA", "modelB"), extra_args=()):
+    def __init__(self, folder, step_seconds=0.05, checkpoints=("modelA", "modelB"), extra_args=(), admin_key=None):
+        """`admin_key`: start with users, one admin "admin" with this key (as
+        `nox -s demo -- --admin-key KEY` does); None: open mode."""
         self.folder = str(folder)
+        self.admin_key = admin_key
         self.ckpt_dir = os.path.join(self.folder, "models")
         self.data_dir = os.path.join(self.folder, "data")
         self.step_seconds, self.extra_args = step_seconds, list(extra_args)
@@ -105,6 +124,8 @@ class StandIn:
                        for i, name in enumerate(checkpoints)}
 
     def start(self, timeout=60):
+        if self.admin_key:
+            add_admin(os.path.join(self.data_dir, "task-queue"), self.admin_key)
         self.log = open(os.path.join(self.folder, "server.log"), "ab")
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(STANDIN, "server.py"), "--port", str(self.port),
@@ -117,7 +138,7 @@ class StandIn:
             if self.process.poll() is not None:
                 raise RuntimeError(f"stand-in exited: see {self.log.name}")
             try:
-                if httpx.get(self.url + "/queue/v1/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/queue/v1/health", timeout=1).status_code in (200, 401):
                     return self
             except httpx.HTTPError:
                 pass
@@ -141,4 +162,14 @@ class StandIn:
             self.log.close()
 
     def client(self):
-        return QueueClient(self.url, real=False)
+        return QueueClient(self.url, real=False, key=self.admin_key)
+
+
+def add_admin(queue_dir, key, name="admin"):
+    """The owner's command line, as before webui starts: an admin with this key
+    (kept when it exists already, as on a restart)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "webui_taskqueue", "--dir", queue_dir, "users", "add", name, "--admin", "--key", key],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "extension")),
+    )
+    assert out.returncode == 0 or "exists" in out.stderr, out.stderr

@@ -1,17 +1,23 @@
 """The contract suite runs over real HTTP against a webui with this extension.
 
 By default that is the stand-in webui (tests/standin), started here on loopback with
-two checkpoint files. With TASK_QUEUE_WEBUI_URL set (e.g. http://127.0.0.1:7860) the
-same tests run against that real webui instead; tests that need to kill and restart
-the server, or to tune the stand-in, run on the stand-in only and skip otherwise."""
+two checkpoint files and users configured: the suite acts as the admin, and the users
+tests add users of their own. With TASK_QUEUE_WEBUI_URL set (e.g. http://127.0.0.1:7860)
+the same tests run against that real webui instead, as the admin whose key is in
+TASK_QUEUE_ADMIN_KEY (without it: open mode, and the users tests skip); tests that need
+to kill and restart the server, or to tune the stand-in, run on the stand-in only and
+skip otherwise."""
 
 import os
+import uuid
 
 import pytest
 
 from .client import QueueClient, StandIn
 
 URL_ENV = "TASK_QUEUE_WEBUI_URL"
+ADMIN_KEY_ENV = "TASK_QUEUE_ADMIN_KEY"
+STANDIN_ADMIN_KEY = "tq_contract-admin-key-0123456789"
 
 
 def pytest_report_header(config):
@@ -23,14 +29,29 @@ def pytest_report_header(config):
 def target(tmp_path_factory):
     url = os.environ.get(URL_ENV)
     if url:
-        yield QueueClient(url.rstrip("/"), real=True)
+        yield QueueClient(url.rstrip("/"), real=True, key=os.environ.get(ADMIN_KEY_ENV))
         return
-    server = StandIn(tmp_path_factory.mktemp("standin"), step_seconds=0.05)
+    server = StandIn(tmp_path_factory.mktemp("standin"), step_seconds=0.05, admin_key=STANDIN_ADMIN_KEY)
     server.start()
     try:
-        yield QueueClient(server.url, real=False)
+        yield server.client()
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def admin(target):
+    """The target as an admin, with users configured."""
+    if target.key is None:
+        pytest.skip(f"needs users: set {ADMIN_KEY_ENV} to an admin key of the webui at {URL_ENV}")
+    return target
+
+
+@pytest.fixture
+def people(admin):
+    """Two new users of role user (unique names), as clients: (ann, bob)."""
+    tag = uuid.uuid4().hex[:6]
+    return admin.add_user(f"ann-{tag}"), admin.add_user(f"bob-{tag}")
 
 
 @pytest.fixture

@@ -19,7 +19,10 @@ if __package__ in (None, ""):  # run as a file: make the `standin` package impor
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import uvicorn  # noqa: E402
-from fastapi import FastAPI, HTTPException, Request  # noqa: E402
+from secrets import compare_digest  # noqa: E402
+
+from fastapi import Depends, FastAPI, HTTPException, Request  # noqa: E402
+from fastapi.security import HTTPBasic, HTTPBasicCredentials  # noqa: E402
 from fastapi.encoders import jsonable_encoder  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
@@ -109,8 +112,17 @@ def create_app(nowebui):
             ("/internal/progress", internal_progress, "POST"),
             ("/internal/pending-tasks", progress.get_pending_tasks, "GET"),
         ]
+    # as webui's Api: with --api-auth, every /sdapi route needs HTTP Basic credentials
+    credentials = dict(pair.split(":", 1) for pair in shared.cmd_opts.api_auth.split(",")) if shared.cmd_opts.api_auth else {}
+
+    def auth(given: HTTPBasicCredentials = Depends(HTTPBasic())):
+        if given.username in credentials and compare_digest(given.password, credentials[given.username]):
+            return True
+        raise HTTPException(status_code=401, detail="Incorrect username or password", headers={"WWW-Authenticate": "Basic"})
+
     for path, endpoint, method in routes:
-        app.add_api_route(path, endpoint, methods=[method])
+        guarded = credentials and path.startswith("/sdapi/")
+        app.add_api_route(path, endpoint, methods=[method], dependencies=[Depends(auth)] if guarded else None)
     return app
 
 

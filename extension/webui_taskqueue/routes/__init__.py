@@ -1,0 +1,22 @@
+"""HTTP routes under /queue/v1, one router per resource, wired here."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from fastapi import APIRouter
+
+from . import queue, tasks, users
+from .common import PREFIX, Services, caller_dependencies
+
+__all__ = ["PREFIX", "Services", "build_router"]
+
+
+def build_router(get_services: Callable[[], Services]) -> APIRouter:
+    """`get_services` is a dependency: tests swap it with app.dependency_overrides."""
+    caller, resource_caller = caller_dependencies(get_services)
+    router = APIRouter()
+    router.include_router(tasks.build(get_services, caller, resource_caller))
+    router.include_router(queue.build(get_services, caller))
+    router.include_router(users.build(get_services, caller))
+    return router

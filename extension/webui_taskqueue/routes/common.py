@@ -1,0 +1,167 @@
+"""What every router shares: the error mapping, who is calling, links, the JSON body.
+
+Errors are mapped by the routers' route class, not by app-wide handlers: the app is
+webui's, and its other routes must keep their own error handling."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from typing import Any, Callable, List, Optional
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+
+from ..accounts import AccountConflict, Accounts, UnknownUser
+from ..auth import SIGNED_URL_USER, Authenticator, Forbidden, Unauthorized
+from ..errors import PayloadError, error
+from ..quotas import QuotaExceeded
+from ..service import Conflict, NotFound, QueueService
+from ..tasks import TaskStatus
+from ..users import User
+
+PREFIX = "/queue/v1"
+
+# the answers routes give besides their own, for the OpenAPI document
+ERRORS = {401: {"description": "no valid API key (or webui --api-auth credentials)"},
+          404: {"description": "no such task, or not yours"}}
+ADMIN_ERRORS = {**ERRORS, 403: {"description": "admins only"}}
+
+
+@dataclasses.dataclass
+class Services:
+    """What the routes call; one per running queue (tests build their own)."""
+
+    queue: QueueService
+    accounts: Accounts
+    auth: Authenticator
+
+
+class QueueRoute(APIRoute):
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except PayloadError as e:
+                return JSONResponse({"detail": e.errors}, status_code=e.status_code)
+            except QuotaExceeded as e:
+                headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
+                return JSONResponse({"detail": e.detail()}, status_code=429, headers=headers)
+            except Unauthorized as e:
+                return JSONResponse({"detail": str(e)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            except Forbidden as e:
+                return JSONResponse({"detail": str(e)}, status_code=403)
+            except (NotFound, UnknownUser) as e:
+                return JSONResponse({"detail": str(e)}, status_code=404)
+            except (Conflict, AccountConflict) as e:
+                return JSONResponse({"detail": str(e)}, status_code=409)
+            except HTTPException as e:  # from FastAPI's own security classes
+                return JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=getattr(e, "headers", None))
+
+        return route
+
+
+class Links:
+    """URLs of a task's images for one caller: signed, unless the queue is open."""
+
+    def __init__(self, auth: Optional[Authenticator], now: float) -> None:
+        self.auth, self.now = auth, now
+
+    def url(self, task_id: str, kind: str, index: int = 0) -> str:
+        path = {
+            "image": f"tasks/{task_id}/images/{index}",
+            "thumb": f"tasks/{task_id}/images/{index}/thumb",
+            "input": f"tasks/{task_id}/inputs/{index}",
+            "preview": f"tasks/{task_id}/preview",
+        }[kind]
+        url = f"{PREFIX}/{path}"
+        return f"{url}?{self.auth.sign(task_id, kind, index, self.now)}" if self.auth else url
+
+
+@dataclasses.dataclass
+class Caller:
+    user: User
+    links: Links
+
+
+_bearer = HTTPBearer(auto_error=False, description="a queue API key")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="a queue API key")
+_basic = HTTPBasic(auto_error=False, description="webui's --api-auth credentials")
+
+
+def caller_dependencies(get_services: Callable[[], Services]):
+    """-> (caller, resource_caller): `caller` authenticates a request;
+    `resource_caller(kind)` also takes a valid `exp` + `sig` for the very resource a
+    route serves (what an <img src> opens) in place of a key."""
+
+    def authenticate(services: Services, bearer, key, basic) -> Caller:
+        auth = services.auth
+        user = auth.caller(bearer.credentials if bearer else key, (basic.username, basic.password) if basic else None)
+        return Caller(user, Links(None if auth.is_open() else auth, time.time()))
+
+    def caller(
+        bearer: Optional[HTTPAuthorizationCredentials] = Security(_bearer),
+        key: Optional[str] = Security(_api_key),
+        basic: Optional[HTTPBasicCredentials] = Security(_basic),
+        services: Services = Depends(get_services),
+    ) -> Caller:
+        return authenticate(services, bearer, key, basic)
+
+    def resource_caller(kind: str) -> Callable:
+        def signed_or_caller(
+            request: Request,
+            bearer: Optional[HTTPAuthorizationCredentials] = Security(_bearer),
+            key: Optional[str] = Security(_api_key),
+            basic: Optional[HTTPBasicCredentials] = Security(_basic),
+            services: Services = Depends(get_services),
+        ) -> Caller:
+            exp, sig = request.query_params.get("exp"), request.query_params.get("sig")
+            if (exp or sig) and not (bearer or key or basic):
+                task_id, index = request.path_params["task_id"], _index(request.path_params.get("index", "0"))
+                now = time.time()
+                if index is None or not services.auth.signed(task_id, kind, index, exp, sig, now):
+                    raise Unauthorized("the link is not valid, or it expired: ask for the task again for a new one")
+                return Caller(SIGNED_URL_USER, Links(services.auth, now))
+            return authenticate(services, bearer, key, basic)
+
+        return signed_or_caller
+
+    return caller, resource_caller
+
+
+def _index(raw: str) -> Optional[int]:
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def statuses(raw: Optional[str]) -> List[TaskStatus]:
+    if not raw:
+        return []
+    try:
+        return [TaskStatus(s.strip()) for s in raw.split(",") if s.strip()]
+    except ValueError:
+        allowed = ", ".join(s.value for s in TaskStatus)
+        raise PayloadError([{"loc": ["query", "status"], "msg": f"must be among {allowed}", "type": "value_error"}]) from None
+
+
+async def read_json(request: Request, max_mb: float) -> Any:
+    """The body, refused with 413 past the limit before it is all read."""
+    limit = int(max_mb * 1024 * 1024)
+    too_big = PayloadError([error(None, f"the body is over the limit of {max_mb:g} MB (max_body_mb)")], 413)
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise too_big
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks) or b"null")
+    except ValueError as e:
+        raise PayloadError([error(None, f"the body is not valid JSON: {e}", "value_error.jsondecode")]) from None

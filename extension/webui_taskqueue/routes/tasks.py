@@ -1,0 +1,118 @@
+"""Routes of one task: submit, read, preview, images, interrupt, delete."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .. import schemas
+from ..payload import json_schema
+from ..tasks import TaskType
+from .common import ERRORS, PREFIX, Caller, QueueRoute, Services, read_json, statuses
+
+SUBMIT_ERRORS = {
+    401: ERRORS[401],
+    413: {"description": "the body is over the size limit"},
+    422: {"description": "a field is invalid or over a limit; `detail` names it"},
+    429: {"description": "over your limit of queued tasks or of tasks per hour"},
+}
+FINAL_ERRORS = {**ERRORS, 409: {"description": "not possible in the task's present status"}}
+
+
+def build(get_services: Callable[[], Services], caller: Callable, resource_caller: Callable) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["tasks"], route_class=QueueRoute)
+
+    async def submit(kind: TaskType, request: Request, services: Services, who: Caller) -> JSONResponse:
+        body = await read_json(request, services.queue.limits().max_body_mb)
+        view = await run_in_threadpool(services.queue.submit, who.user, kind, body)
+        accepted = {"task_id": view.task.task_id, "status": view.task.status.value, "position": view.position}
+        return JSONResponse(accepted, status_code=202)
+
+    def body_doc(kind: str) -> dict:
+        schema = json_schema(kind)
+        return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+    @router.post("/txt2img", status_code=202, response_model=schemas.TaskAccepted, responses=SUBMIT_ERRORS,
+                 openapi_extra=body_doc("txt2img"))
+    async def txt2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """Queue a txt2img task: webui's /sdapi/v1/txt2img payload plus `checkpoint` and `vae`."""
+        return await submit(TaskType.TXT2IMG, request, services, who)
+
+    @router.post("/img2img", status_code=202, response_model=schemas.TaskAccepted, responses=SUBMIT_ERRORS,
+                 openapi_extra=body_doc("img2img"))
+    async def img2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """Queue an img2img task: webui's /sdapi/v1/img2img payload plus `checkpoint` and `vae`."""
+        return await submit(TaskType.IMG2IMG, request, services, who)
+
+    @router.get("/tasks", response_model=schemas.TasksPublic, responses=ERRORS)
+    def list_tasks(
+        status: Optional[str] = Query(None, description="comma-separated statuses"),
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+        user_name: Optional[str] = Query(None, alias="user", description="admins: another user's tasks"),
+        all_users: bool = Query(False, alias="all", description="admins: everyone's tasks"),
+        services: Services = Depends(get_services),
+        who: Caller = Depends(caller),
+    ):
+        """The caller's tasks, newest first."""
+        views, count = services.queue.list(who.user, statuses(status), limit, offset, owner=user_name, everyone=all_users)
+        return {"data": [schemas.task_public(v, who.links) for v in views], "count": count}
+
+    @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=ERRORS)
+    def get_task(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        return schemas.task_public(services.queue.get(who.user, task_id), who.links)
+
+    @router.get("/tasks/{task_id}/preview", responses={
+        **ERRORS, 200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
+        304: {"description": "the preview named in If-None-Match is still current"}})
+    def preview(task_id: str, request: Request, services: Services = Depends(get_services),
+                who: Caller = Depends(resource_caller("preview"))):
+        """The running task's live preview (JPEG), or 204 when there is none. An ETag
+        names the image: polling with If-None-Match gets 304 until it changes."""
+        found = services.queue.preview(who.user, task_id)
+        if found is None:
+            return Response(status_code=204)
+        tag, data = found
+        headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
+        if request.headers.get("if-none-match") == headers["ETag"]:
+            return Response(status_code=304, headers=headers)
+        return Response(content=data, media_type="image/jpeg", headers=headers)
+
+    @router.get("/tasks/{task_id}/images/{index}", response_class=FileResponse,
+                responses={**ERRORS, 200: {"content": {"image/png": {}}}})
+    def image(task_id: str, index: int, services: Services = Depends(get_services),
+              who: Caller = Depends(resource_caller("image"))):
+        """A finished image: PNG with webui's infotext in its "parameters" text chunk."""
+        return FileResponse(services.queue.image_path(who.user, task_id, index), media_type="image/png",
+                            headers={"Cache-Control": "private, max-age=3600"})
+
+    @router.get("/tasks/{task_id}/images/{index}/thumb", response_class=FileResponse,
+                responses={**ERRORS, 200: {"content": {"image/jpeg": {}}}})
+    def thumbnail(task_id: str, index: int, services: Services = Depends(get_services),
+                  who: Caller = Depends(resource_caller("thumb"))):
+        """A small JPEG of a finished image (256 px on its longer side), for galleries."""
+        path = services.queue.thumbnail_path(who.user, task_id, index)
+        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+    @router.get("/tasks/{task_id}/inputs/{index}", responses={**ERRORS, 200: {"content": {"image/png": {}}}})
+    def input_image(task_id: str, index: int, services: Services = Depends(get_services),
+                    who: Caller = Depends(resource_caller("input"))):
+        """An img2img task's init image, as it was sent."""
+        data, media_type = services.queue.input_image(who.user, task_id, index)
+        return Response(content=data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
+
+    @router.post("/tasks/{task_id}/interrupt", response_model=schemas.TaskPublic, responses=FINAL_ERRORS)
+    def interrupt(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """Running: interrupt this task only. Queued: cancel it. Final: 409."""
+        return schemas.task_public(services.queue.interrupt(who.user, task_id), who.links)
+
+    @router.delete("/tasks/{task_id}", status_code=204, response_class=Response, responses=FINAL_ERRORS)
+    def delete(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """Forget a final task and delete its images."""
+        services.queue.delete(who.user, task_id)
+        return Response(status_code=204)
+
+    return router
