@@ -1,5 +1,7 @@
-"""`nox -s demo -- [--port 7860] [--step-seconds 0.2] [--data DIR]`: the stand-in webui
-with this extension and two small checkpoints, on 127.0.0.1, in the foreground."""
+"""`nox -s demo -- [--port 7860] [--step-seconds 0.2] [--data DIR] [--admin-key KEY]`: the
+stand-in webui with this extension and two small checkpoints, on 127.0.0.1, in the
+foreground. With --admin-key the queue has users: an admin named "admin" with that key,
+who can make more users over HTTP (POST /queue/v1/users)."""
 
 import argparse
 import os
@@ -9,8 +11,10 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 STANDIN = os.path.join(HERE, "standin")
 sys.path.insert(0, STANDIN)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "extension"))
 
 from checkpoints import make_checkpoint  # noqa: E402
+from webui_taskqueue import cli  # noqa: E402
 
 
 def main():
@@ -18,6 +22,7 @@ def main():
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--step-seconds", type=float, default=0.2, help="time each sampling step takes")
     parser.add_argument("--data", default=None, help="folder kept between runs (default: a new temporary one)")
+    parser.add_argument("--admin-key", default=None, help="start with users: an admin named 'admin' with this key")
     args = parser.parse_args()
     root = args.data or tempfile.mkdtemp(prefix="task-queue-demo-")
     models = os.path.join(root, "models")
@@ -26,10 +31,17 @@ def main():
         path = os.path.join(models, f"{name}.safetensors")
         if not os.path.exists(path):
             make_checkpoint(path, seed=seed)
+    data = os.path.join(root, "data")
+    if args.admin_key:
+        queue_dir = os.path.join(data, "task-queue")
+        accounts = cli.Accounts(cli.SQLiteStore(os.path.join(queue_dir, "tasks.sqlite3")), user_limits=dict)
+        if accounts.store.get_user("admin") is None:
+            accounts.create(cli.CLI, "admin", "admin", key=args.admin_key)
+        accounts.store.close()
     print(f"demo: http://127.0.0.1:{args.port}/queue/ (API /queue/v1, docs /docs); data in {root}", flush=True)
     os.execv(sys.executable, [
         sys.executable, os.path.join(STANDIN, "server.py"), "--port", str(args.port),
-        "--ckpt-dir", models, "--data-dir", os.path.join(root, "data"),
+        "--ckpt-dir", models, "--data-dir", data,
         "--extension-dir", os.path.dirname(HERE), "--step-seconds", str(args.step_seconds),
     ])
 

@@ -1,5 +1,6 @@
 """The store contract, run against every implementation."""
 
+import sqlite3
 import threading
 
 import pytest
@@ -159,3 +160,127 @@ def test_count_matches_the_lists(store):
     assert store.count(TaskStatus.QUEUED) == len(store.queued()) == 2
     assert store.count(TaskStatus.RUNNING) == len(store.running()) == 1
     assert store.count(TaskStatus.DONE) == 0
+
+
+# ---- users, keys, limits, secrets ------------------------------------------------------
+
+from webui_taskqueue.quotas import QuotaExceeded  # noqa: E402
+from webui_taskqueue.users import Role, User, UserExists, digest  # noqa: E402
+
+
+def test_users_are_added_listed_updated_and_named_once(store):
+    store.add_user(User("bob", Role.USER, {"max_queued": 3}, 1.0))
+    store.add_user(User("ann", Role.ADMIN, {}, 2.0))
+    with pytest.raises(UserExists):
+        store.add_user(User("ann", Role.USER))
+    assert [u.name for u in store.users()] == ["ann", "bob"]
+    assert store.count_users() == 2 and store.count_users(Role.ADMIN) == 1
+    changed = store.update_user("bob", role=Role.ADMIN, limits={"max_steps": 10, "max_queued": None})
+    assert changed == User("bob", Role.ADMIN, {"max_steps": 10}, 1.0) == store.get_user("bob")
+    with pytest.raises(KeyError):
+        store.update_user("nobody", role=Role.USER)
+
+
+def test_a_key_finds_its_user_until_revoked(store):
+    store.add_user(User("ann"))
+    store.add_key("ann", digest("k1" * 10), "k1k1k1k1k1k", 1.0)
+    store.add_key("ann", digest("k2" * 10), "k2k2k2k2k2k", 2.0)
+    assert store.user_for_key(digest("k1" * 10)).name == "ann"
+    assert [k.prefix for k in store.keys("ann")] == ["k1k1k1k1k1k", "k2k2k2k2k2k"]
+    store.delete_key("ann", "k1k1k1k1k1k")
+    assert store.user_for_key(digest("k1" * 10)) is None
+    with pytest.raises(KeyError):
+        store.delete_key("ann", "k1k1k1k1k1k")
+    with pytest.raises(KeyError):
+        store.add_key("nobody", digest("x" * 20), "xxxxxxxxxxx", 1.0)
+
+
+def test_deleting_a_user_drops_their_keys_and_cancels_their_queued_tasks(store):
+    store.add_user(User("ann"))
+    store.add_key("ann", digest("k" * 20), "kkkkkkkkkkk", 1.0)
+    store.add(make("t1", owner="ann"))
+    store.add(make("t2", owner="ann"))
+    store.add(make("t3", owner="bob"))
+    store.start("t1", 2.0)
+    assert store.delete_user("ann", 3.0) == ["t2"]
+    assert store.get_user("ann") is None and store.user_for_key(digest("k" * 20)) is None
+    assert [store.get(t).status for t in ("t1", "t2", "t3")] == [TaskStatus.RUNNING, TaskStatus.CANCELLED, TaskStatus.QUEUED]
+    with pytest.raises(KeyError):
+        store.delete_user("ann", 4.0)
+
+
+def test_queued_limit_is_checked_in_the_same_step_as_the_add(store):
+    store.add(make("t1", owner="ann", created_at=10.0), max_queued=2)
+    store.add(make("t2", owner="ann", created_at=11.0), max_queued=2)
+    with pytest.raises(QuotaExceeded) as refused:
+        store.add(make("t3", owner="ann", created_at=12.0), max_queued=2)
+    assert refused.value.limit == "max_queued" and refused.value.usage.queued == 2
+    assert store.get("t3") is None
+    store.add(make("t4", owner="bob", created_at=12.0), max_queued=2)  # per owner
+    store.cancel("t1", 13.0)
+    store.add(make("t5", owner="ann", created_at=14.0), max_queued=2)
+
+
+def test_hourly_limit_counts_deleted_tasks_and_says_when_to_retry(store):
+    store.add(make("t1", owner="ann", created_at=100.0), max_per_hour=2)
+    store.cancel("t1", 101.0)
+    store.delete("t1")
+    store.add(make("t2", owner="ann", created_at=200.0), max_per_hour=2)
+    with pytest.raises(QuotaExceeded) as refused:
+        store.add(make("t3", owner="ann", created_at=300.0), max_per_hour=2)
+    assert refused.value.limit == "max_per_hour" and refused.value.usage.last_hour == 2
+    assert refused.value.retry_after == 3401  # t1's submit leaves the hour at 3700
+    store.add(make("t4", owner="ann", created_at=3701.0), max_per_hour=2)
+    assert store.usage("ann", 3701.0).last_hour == 2
+
+
+def test_concurrent_adds_never_pass_the_queued_limit(store):
+    accepted, refused = [], []
+
+    def submit(i):
+        try:
+            store.add(make(f"t{i}", owner="ann", created_at=float(i)), max_queued=5)
+            accepted.append(i)
+        except QuotaExceeded:
+            refused.append(i)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(accepted) == 5 and len(refused) == 35 and store.count(TaskStatus.QUEUED) == 5
+
+
+def test_a_secret_is_made_once_and_kept(store):
+    first = store.secret("signing")
+    assert len(first) == 64 and store.secret("signing") == first and store.secret("other") != first
+
+
+def test_users_survive_reopening_the_database(tmp_path):
+    path = str(tmp_path / "tasks.sqlite3")
+    store = SQLiteStore(path)
+    store.add_user(User("ann", Role.ADMIN, {"max_queued": 1}, 5.0))
+    store.add_key("ann", digest("k" * 20), "kkkkkkkkkkk", 6.0)
+    secret = store.secret("signing")
+    store.close()
+    store = SQLiteStore(path)
+    assert store.user_for_key(digest("k" * 20)) == User("ann", Role.ADMIN, {"max_queued": 1}, 5.0)
+    assert store.secret("signing") == secret
+    store.close()
+
+
+def test_a_database_of_the_first_schema_gains_users_and_keeps_its_tasks(tmp_path):
+    from webui_taskqueue.sqlite_store import MIGRATIONS
+
+    path = str(tmp_path / "tasks.sqlite3")
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + "; PRAGMA user_version=1;")
+    db.execute("INSERT INTO tasks (task_id, type, status, owner, checkpoint, params, created_at) "
+               "VALUES ('old', 'txt2img', 'queued', 'default', 'a.safetensors', '{\"prompt\": \"p\"}', 1.0)")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.get("old").params == {"prompt": "p"} and store.queued()[0].task_id == "old"
+    assert store.count_users() == 0 and store.usage("default", 2.0).queued == 1
+    store.close()
