@@ -30,13 +30,21 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def queue_dir() -> str:
-    """Where webui keeps the queue: <webui>/task-queue, or the folder its settings name."""
-    extension = os.path.dirname(os.path.dirname(PACKAGE_DIR))
-    extensions = os.path.dirname(extension)
-    if os.path.basename(extensions) != "extensions":
-        raise SystemExit("cannot tell where webui keeps the queue (this copy is not in webui's extensions "
-                         "folder): pass --dir, or set TASK_QUEUE_DIR")
-    webui = os.path.dirname(extensions)
+    """Where webui keeps the queue: <webui>/task-queue, or the folder its settings name.
+    webui is the folder above the `extensions` folder this copy is in (the working
+    directory counts too: a symlinked extension resolves to its target)."""
+    for start in (PACKAGE_DIR, os.environ.get("PWD") or os.getcwd()):
+        folder = start
+        while os.path.dirname(folder) != folder:
+            parent = os.path.dirname(folder)
+            if os.path.basename(parent) == "extensions" and os.path.isfile(os.path.join(os.path.dirname(parent), "launch.py")):
+                return _configured_dir(os.path.dirname(parent))
+            folder = parent
+    raise SystemExit("cannot tell where webui keeps the queue (this copy is not in webui's extensions "
+                     "folder): pass --dir, or set TASK_QUEUE_DIR")
+
+
+def _configured_dir(webui: str) -> str:
     try:
         with open(os.path.join(webui, "config.json"), encoding="utf-8") as f:
             configured = json.load(f).get("task_queue_dir")
