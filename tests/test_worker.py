@@ -19,6 +19,8 @@ from webui_taskqueue.images import ImageStore  # noqa: E402
 from webui_taskqueue.sqlite_store import SQLiteStore  # noqa: E402
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
 from webui_taskqueue.webui import WebuiHost  # noqa: E402
+from webui_taskqueue.planner import Planner  # noqa: E402
+from webui_taskqueue.scheduler import Policy  # noqa: E402
 from webui_taskqueue.worker import EXTERNAL_INTERRUPT, Worker  # noqa: E402
 
 
@@ -30,7 +32,8 @@ def setup(tmp_path, request):
     flags = getattr(request, "param", {})
     standin.boot(str(ckpt_dir), str(tmp_path / "data"), step_seconds=0.0, **flags)
     store = SQLiteStore(str(tmp_path / "q" / "tasks.sqlite3"))
-    worker = Worker(store, WebuiHost(), ImageStore(str(tmp_path / "q" / "images")))
+    host = WebuiHost()
+    worker = Worker(store, host, ImageStore(str(tmp_path / "q" / "images")), Planner(store, host, Policy))
     yield worker, hashes
     store.close()
 
@@ -39,7 +42,7 @@ def add(worker, task_id, checkpoint, **params):
     task = Task(task_id=task_id, type=TaskType.TXT2IMG, owner="ann", checkpoint=checkpoint,
                 vae=params.pop("vae", None),
                 params={"prompt": "a house", "steps": 3, "width": 64, "height": 64, "seed": 1, **params},
-                created_at=time.time())
+                created_at=time.time(), sort_order=time.time())
     worker.store.add(task)
     return task
 

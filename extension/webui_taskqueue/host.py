@@ -44,6 +44,14 @@ class Host:
         """Known checkpoints and the title of the loaded one."""
         raise NotImplementedError
 
+    def loaded_checkpoint(self) -> Optional[str]:
+        """The title of the model in memory now (None before the first load); cheap."""
+        raise NotImplementedError
+
+    def checkpoint_path(self, title: str) -> Optional[str]:
+        """The checkpoint's file, to read it ahead of a switch."""
+        raise NotImplementedError
+
     def default_checkpoint(self) -> Optional[str]:
         """The title of webui's configured default model (what a native job would use)."""
         raise NotImplementedError

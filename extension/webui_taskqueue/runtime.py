@@ -19,7 +19,10 @@ from .auth import Authenticator
 from .host import Host
 from .images import ImageStore
 from .payload import Limits
+from .planner import Planner
+from .readahead import ReadAhead
 from .routes import Services, build_router
+from .scheduler import Policy
 from .service import QueueService
 from .sqlite_store import SQLiteStore
 from .worker import Worker
@@ -45,6 +48,10 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_user_max_pixels": (0, "Per user: largest width x height (0: no limit beyond the ones above)"),
     "task_queue_user_max_images": (0, "Per user: most images per task, batch size x batch count (0: no limit)"),
     "task_queue_user_checkpoints": ("", "Per user: checkpoints allowed, comma-separated titles or names (empty: all)"),
+    # the scheduler: fair turns, and grouping by the loaded model within these bounds
+    "task_queue_max_overtaken": (8, "Fewer model switches: most times a task may be overtaken by one on the loaded model (0: never)"),
+    "task_queue_max_delay": (120, "Fewer model switches: most seconds a task may wait beyond its fair turn"),
+    "task_queue_readahead": (True, "Read the next task's checkpoint into memory while a task runs"),
 }
 
 
@@ -57,6 +64,14 @@ def limits_from(host: Host) -> Limits:
         max_width=get("max_width"), max_height=get("max_height"), max_steps=get("max_steps"),
         max_batch_size=get("max_batch_size"), max_n_iter=get("max_n_iter"), max_body_mb=get("max_body_mb"),
     )
+
+
+def policy_from(host: Host) -> Policy:
+    def get(name: str):
+        key = f"task_queue_{name}"
+        return host.option(key, SETTINGS[key][0])
+
+    return Policy(max_overtaken=max(0, int(get("max_overtaken"))), max_delay=max(0.0, float(get("max_delay"))))
 
 
 def user_limits_from(host: Host) -> Dict[str, Any]:
@@ -106,6 +121,8 @@ def stop() -> None:
         runtime, _runtime = _runtime, None
     if runtime is not None:
         runtime.worker.stop()
+        if runtime.worker.readahead is not None:
+            runtime.worker.readahead.stop()
         runtime.store.close()
 
 
@@ -120,9 +137,12 @@ def _build(host: Host) -> Runtime:
     if failed:
         log.warning("task queue: %d task(s) were running when webui stopped; marked failed", len(failed))
     images = ImageStore(os.path.join(root, "images"))
-    worker = Worker(store, host, images)
+    planner = Planner(store, host, policy=lambda: policy_from(host))
+    readahead = ReadAhead() if host.option("task_queue_readahead", True) else None
+    worker = Worker(store, host, images, planner, readahead)
     user_limits = lambda: user_limits_from(host)  # noqa: E731
-    service = QueueService(store, host, worker, images, limits=lambda: limits_from(host), user_limits=user_limits)
+    service = QueueService(store, host, worker, images, planner, limits=lambda: limits_from(host),
+                           user_limits=user_limits)
     services = Services(queue=service, accounts=Accounts(store, user_limits),
                         auth=Authenticator(store, host.api_credentials))
     worker.start()

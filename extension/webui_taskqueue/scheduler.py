@@ -1,20 +1,175 @@
-"""Which queued task runs next: pure functions of the queued tasks.
+"""Which queued task runs next, and the order of all of them: pure functions of the
+light listing of queued tasks, the loaded model, the clock, the settings and each
+user's last service time. No threads, no I/O: tests call `plan` directly.
 
-First come, first served for now; fair scheduling between users replaces `run_order`
-and nothing else (the worker tries tasks in this order, skipping any cancelled meanwhile)."""
+The policy, in two layers:
+1. Fair turns. Users with queued work take turns, the least recently served first
+   (a user whose next task has a higher priority goes before). Within a user, their
+   own order: priority, then the order they (or an admin) gave, then submission.
+2. Fewer model switches. Among the next few tasks of that fair order, the first one
+   on the loaded checkpoint (and VAE) may run instead of the fair head, but only if no
+   task it would overtake has been overtaken `max_overtaken` times already, has waited
+   `max_delay` seconds since it first became the fair head, or has a higher priority.
+   So no task is ever overtaken more than `max_overtaken` times, nor held back more
+   than `max_delay` beyond its fair turn."""
 
 from __future__ import annotations
 
-from typing import List, Sequence
+import bisect
+import dataclasses
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .tasks import Task
-
-
-def run_order(queued: Sequence[Task]) -> List[Task]:
-    """Queued tasks in the order they will run (the store gives submission order)."""
-    return list(queued)
+NEVER = float("-inf")
+Model = Tuple[str, Optional[str]]  # (checkpoint title, VAE or None for webui's setting)
 
 
-def positions(queued: Sequence[Task]) -> dict:
-    """task_id -> 1-based place in the run order."""
-    return {task.task_id: i for i, task in enumerate(run_order(queued), start=1)}
+@dataclasses.dataclass(frozen=True)
+class Queued:
+    """What the scheduler knows of a queued task: never its parameters."""
+
+    task_id: str
+    owner: str
+    checkpoint: str
+    vae: Optional[str]
+    created_at: float
+    work: float = 1.0  # width x height x steps x images, in megapixel-steps
+    priority: int = 0
+    sort_order: float = 0.0  # the owner's own order (moves change it); submission time at first
+    overtaken: int = 0
+    due_since: Optional[float] = None  # when it first stood at the head of the fair order
+    type: str = "txt2img"
+    size: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    max_overtaken: int = 8
+    max_delay: float = 120.0
+
+
+@dataclasses.dataclass
+class Plan:
+    """The predicted run order. `overtaken` and `due` are what starting `order[0]` now
+    changes in the scheduler's state; `starts` the expected seconds from now until each
+    task starts (None without an estimator)."""
+
+    order: List[Queued]
+    overtaken: List[str]
+    due: List[str]
+    starts: Dict[str, float]
+    positions: Dict[str, int] = dataclasses.field(default_factory=dict)  # task_id -> 1-based place
+
+    def __post_init__(self) -> None:
+        self.positions = {t.task_id: i for i, t in enumerate(self.order, start=1)}
+
+
+def matches(task: Queued, loaded: Optional[Model]) -> bool:
+    if loaded is None or task.checkpoint != loaded[0]:
+        return False
+    return task.vae is None or task.vae == loaded[1]
+
+
+def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: Policy,
+         served: Dict[str, float], estimate: Optional[Callable[[Queued, Optional[Model]], float]] = None,
+         exact: int = 500, tail: bool = True) -> Plan:
+    """The run order the worker will take if nothing changes. The first `exact` picks
+    are simulated in full (fairness, grouping, bounds, the clock advancing by
+    `estimate`); the rest follow plain round-robin, which is what grouping converges to
+    far ahead, at a cost linear in the queue length."""
+    lists: Dict[str, List[Queued]] = {}
+    for task in sorted(queued, key=lambda t: (-t.priority, t.sort_order)):
+        lists.setdefault(task.owner, []).append(task)
+    last = dict(served)
+    rotation = sorted((_rank(owner, tasks[0], last), owner) for owner, tasks in lists.items())
+    overtaken = {t.task_id: t.overtaken for t in queued}
+    due = {t.task_id: t.due_since for t in queued if t.due_since is not None}
+    window = max(1, policy.max_overtaken + 1)
+    order: List[Queued] = []
+    starts: Dict[str, float] = {}
+    clock, first_overtaken, first_due = now, [], []
+    while rotation and len(order) < exact:
+        fair = _window(rotation, lists, window)
+        head = fair[0]
+        if head.task_id not in due:
+            due[head.task_id] = clock
+            if not order:
+                first_due.append(head.task_id)
+        k = _grouped(fair, loaded, clock, policy, overtaken, due)
+        chosen = fair[k]
+        for skipped in fair[:k]:
+            overtaken[skipped.task_id] += 1
+        if not order:
+            first_overtaken = [t.task_id for t in fair[:k]]
+        _take(chosen, rotation, lists, last, clock)
+        order.append(chosen)
+        starts[chosen.task_id] = clock - now
+        if estimate is not None:
+            clock += estimate(chosen, loaded)
+        loaded = (chosen.checkpoint, chosen.vae if chosen.vae is not None else (loaded[1] if loaded else None))
+    # the tail: round-robin rounds over what is left, in the rotation's order
+    depth = 0
+    while rotation and tail:
+        for _, owner in rotation:
+            tasks = lists[owner]
+            if depth < len(tasks):
+                task = tasks[depth]
+                order.append(task)
+                starts[task.task_id] = clock - now
+                if estimate is not None:
+                    clock += estimate(task, loaded)
+                loaded = (task.checkpoint, task.vae)
+        depth += 1
+        rotation = [(rank, owner) for rank, owner in rotation if depth < len(lists[owner])]
+    return Plan(order=order, overtaken=first_overtaken, due=first_due, starts=starts if estimate else {})
+
+
+def _rank(owner: str, head: Queued, last: Dict[str, float]) -> tuple:
+    # higher priority first, then least recently served, then who has waited longest
+    return (-head.priority, last.get(owner, NEVER), head.sort_order, owner)
+
+
+def _window(rotation: list, lists: Dict[str, List[Queued]], size: int) -> List[Queued]:
+    """The first `size` tasks of the fair order: round r takes each user's r-th task."""
+    fair: List[Queued] = []
+    depth = 0
+    while len(fair) < size:
+        added = False
+        for _, owner in rotation:
+            tasks = lists[owner]
+            if depth < len(tasks):
+                fair.append(tasks[depth])
+                added = True
+                if len(fair) == size:
+                    break
+        if not added:
+            break
+        depth += 1
+    return fair
+
+
+def _grouped(fair: List[Queued], loaded: Optional[Model], now: float, policy: Policy,
+             overtaken: Dict[str, int], due: Dict[str, float]) -> int:
+    """Index in `fair` of the task to run: the first on the loaded model that may
+    overtake everything before it, else 0 (the fair head)."""
+    if loaded is None or matches(fair[0], loaded):
+        return 0
+    highest = fair[0].priority
+    for k in range(1, len(fair)):
+        blocker = fair[k - 1]
+        highest = max(highest, blocker.priority)
+        if overtaken[blocker.task_id] >= policy.max_overtaken or now - due.get(blocker.task_id, now) >= policy.max_delay:
+            return 0
+        if matches(fair[k], loaded) and fair[k].priority >= highest:
+            return k
+    return 0
+
+
+def _take(task: Queued, rotation: list, lists: Dict[str, List[Queued]], last: Dict[str, float], now: float) -> None:
+    owner = task.owner
+    tasks = lists[owner]
+    tasks.remove(task)
+    index = next(i for i, (_, o) in enumerate(rotation) if o == owner)
+    del rotation[index]
+    last[owner] = now
+    if tasks:
+        bisect.insort(rotation, (_rank(owner, tasks[0], last), owner))

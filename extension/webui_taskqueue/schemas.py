@@ -31,7 +31,9 @@ class TaskPublic(BaseModel):
     checkpoint: str
     vae: Optional[str] = None
     size: str  # "<width>x<height>"
-    position: Optional[int] = None
+    position: Optional[int] = None  # 1-based place in the run order while queued
+    ahead: Optional[int] = None  # tasks that will run before it, the running one included
+    eta_seconds: Optional[float] = None  # expected seconds until it is done (null: not known yet)
     progress: Optional[ProgressPublic] = None
     created_at: str
     started_at: Optional[str] = None
@@ -63,6 +65,7 @@ class QueuePublic(BaseModel):
     running: int
     data: List[TaskPublic]
     count: int
+    eta_seconds: Optional[float] = None  # until everything queued now is done
 
 
 class PausedPublic(BaseModel):
@@ -164,10 +167,10 @@ def iso(t: Optional[float]) -> Optional[str]:
 def task_public(view: TaskView, links) -> Dict[str, Any]:
     """The task object (API.md); `links` makes its image URLs for the caller."""
     task, params = view.task, view.task.params
-    size = f"{params.get('width', 512)}x{params.get('height', 512)}"
     common = {
         "type": task.type.value, "status": task.status.value, "checkpoint": task.checkpoint, "vae": task.vae,
-        "size": size, "position": view.position,
+        "size": task.size or f"{params.get('width', 512)}x{params.get('height', 512)}",
+        "position": view.position, "ahead": view.ahead, "eta_seconds": view.eta,
         "progress": dataclasses.asdict(view.progress) if view.progress else None,
         "created_at": iso(task.created_at), "started_at": iso(task.started_at),
     }

@@ -11,12 +11,15 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import quotas, scheduler
+from . import quotas
 from .auth import Forbidden
 from .errors import PayloadError, error
 from .host import Host
 from .images import ImageStore
 from .payload import Limits, check, decode_input
+from .planner import Planner
+from .scheduler import Queued
+from .speeds import work_of
 from .progress import Progress
 from .store import Store
 from .tasks import InvalidTransition, Task, TaskStatus, TaskType
@@ -40,6 +43,8 @@ class TaskView:
     position: Optional[int] = None
     progress: Optional[Progress] = None
     anonymous: bool = False  # someone else's task in the queue view: no id, prompt, owner or images
+    ahead: Optional[int] = None  # tasks that will run before it, the running one included
+    eta: Optional[float] = None  # seconds until it is expected to be done
 
 
 class QueueService:
@@ -49,13 +54,14 @@ class QueueService:
         host: Host,
         worker: Worker,
         images: ImageStore,
+        planner: Planner,
         limits: Callable[[], Limits],
         user_limits: Callable[[], Dict[str, Any]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`limits`: the bounds for every request; `user_limits`: the default per-user
         limits (both from webui's Settings, read on each call so changes apply at once)."""
-        self.store, self.host, self.worker, self.images = store, host, worker, images
+        self.store, self.host, self.worker, self.images, self.planner = store, host, worker, images, planner
         self.limits, self.user_limits, self.clock = limits, user_limits, clock
 
     # ---- submit ------------------------------------------------------------------------
@@ -72,7 +78,8 @@ class QueueService:
         if errors:
             raise PayloadError(errors)
         task = Task(task_id=uuid.uuid4().hex, type=kind, owner=user.name, checkpoint=checkpoint, vae=vae,
-                    params=params, created_at=now)
+                    params=params, created_at=now, sort_order=now, work=work_of(params),
+                    size=f"{params.get('width', 512)}x{params.get('height', 512)}")
         self.store.add(task, max_queued=limits["max_queued"], max_per_hour=limits["max_per_hour"])
         self.worker.notify()
         return self._view(task)
@@ -118,20 +125,21 @@ class QueueService:
         elif owner is None and not everyone:
             owner = user.name
         tasks, count = self.store.list(owner=owner, statuses=statuses, limit=limit, offset=offset)
-        positions = self._positions() if any(t.status == TaskStatus.QUEUED for t in tasks) else {}
-        return [self._view(t, positions) for t in tasks], count
+        return [self._view(t) for t in tasks], count
 
-    def queue(self, user: User) -> dict:
-        """Everything running and queued in run order; other people's tasks anonymous."""
+    def queue(self, user: User, limit: int = 500, offset: int = 0) -> dict:
+        """Running and queued tasks in run order (a page of them), other people's
+        anonymous, from the scheduler's light records: never the stored parameters."""
         running = self.store.running()
-        queued = scheduler.run_order(self.store.queued())
-        positions = scheduler.positions(queued)
-        views = []
-        for task in running + queued:
-            view = self._view(task, positions)
-            view.anonymous = not (user.is_admin or task.owner == user.name)
-            views.append(view)
-        return {"paused": self.store.get_flag(PAUSED), "running": len(running), "data": views, "count": len(views)}
+        plan = self.planner.current()
+        views = [self._view(t) for t in running] if offset == 0 else []
+        for light in plan.order[max(0, offset - len(running)): offset + limit - len(running)]:
+            views.append(self._view(_light_task(light)))
+        for view in views:
+            view.anonymous = not (user.is_admin or view.task.owner == user.name)
+        queued = len(plan.order)
+        return {"paused": self.store.get_flag(PAUSED), "running": len(running), "data": views[:limit],
+                "count": len(running) + queued, "eta_seconds": self._eta_all(plan, len(running))}
 
     def preview(self, user: User, task_id: str) -> Optional[Tuple[str, bytes]]:
         self._owned(user, task_id)
@@ -214,13 +222,41 @@ class QueueService:
             raise NotFound(f"no task {task_id}")
         return task
 
-    def _positions(self) -> dict:
-        return scheduler.positions(self.store.queued())
-
-    def _view(self, task: Task, positions: Optional[dict] = None) -> TaskView:
+    def _view(self, task: Task) -> TaskView:
         if task.status == TaskStatus.QUEUED:
-            positions = positions if positions is not None else self._positions()
-            return TaskView(task, position=positions.get(task.task_id))
+            plan = self.planner.current()
+            position = plan.positions.get(task.task_id)
+            running = self.worker.running_id() is not None
+            view = TaskView(task, position=position, ahead=None if position is None else position - 1 + running)
+            if position is not None and self.planner.speeds.known:
+                light = plan.order[position - 1]
+                view.eta = round(self._running_left() + plan.starts[task.task_id]
+                                 + self.planner.estimate(light, None if position > 1 else self.planner.loaded()), 1)
+            return view
         if task.status == TaskStatus.RUNNING:
-            return TaskView(task, progress=self.worker.progress(task.task_id))
+            progress = self.worker.progress(task.task_id)
+            return TaskView(task, progress=progress, eta=progress.eta_seconds if progress else None)
         return TaskView(task)
+
+    def _running_left(self) -> float:
+        """Seconds until the running task (if any) is expected to end."""
+        running = self.worker.running_id()
+        progress = self.worker.progress(running) if running else None
+        if progress is None:
+            return 0.0
+        return progress.eta_seconds if progress.eta_seconds is not None else 0.0
+
+    def _eta_all(self, plan, running: int) -> Optional[float]:
+        """Seconds until everything queued now is done."""
+        if not self.planner.speeds.known or not plan.order:
+            return None if running and not plan.order else (0.0 if not plan.order else None)
+        last = plan.order[-1]
+        prev = plan.order[-2].checkpoint if len(plan.order) > 1 else None
+        return round(self._running_left() + plan.starts[last.task_id]
+                     + self.planner.estimate(last, (prev, None) if prev else self.planner.loaded()), 1)
+
+
+def _light_task(light: Queued) -> Task:
+    """A queued task as the queue view shows it: what the light record holds."""
+    return Task(task_id=light.task_id, type=TaskType(light.type), owner=light.owner, checkpoint=light.checkpoint,
+                vae=light.vae, params={}, created_at=light.created_at, size=light.size)

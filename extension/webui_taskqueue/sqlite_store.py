@@ -11,11 +11,13 @@ import json
 import os
 import sqlite3
 import threading
+import dataclasses
 import secrets
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional
 
+from .scheduler import Queued
 from .store import HOUR, Store, check_quota
-from .tasks import Task, TaskStatus, TaskType, check_transition
+from .tasks import InvalidTransition, Task, TaskStatus, TaskType, check_transition
 from .users import KeyInfo, Role, Usage, User, UserExists
 
 MIGRATIONS = [
@@ -63,12 +65,26 @@ MIGRATIONS = [
     CREATE INDEX submissions_owner ON submissions (owner, at);
     CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 3: the scheduler: each task's own order, expected work and fairness bookkeeping;
+    # when each user was last served; small state records (learned speeds)
+    """
+    ALTER TABLE tasks ADD COLUMN sort_order REAL NOT NULL DEFAULT 0;
+    ALTER TABLE tasks ADD COLUMN work REAL NOT NULL DEFAULT 1;
+    ALTER TABLE tasks ADD COLUMN overtaken INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tasks ADD COLUMN due_since REAL;
+    ALTER TABLE tasks ADD COLUMN size TEXT NOT NULL DEFAULT '';
+    UPDATE tasks SET sort_order = created_at;
+    CREATE TABLE served (owner TEXT PRIMARY KEY, at REAL NOT NULL);
+    CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 _COLUMNS = (
     "task_id type status owner checkpoint vae priority params created_at started_at "
-    "finished_at process_started_at process_finished_at error images infotexts"
+    "finished_at process_started_at process_finished_at error images infotexts "
+    "sort_order work overtaken due_since size"
 ).split()
+_LIGHT = [f.name for f in dataclasses.fields(Queued)]
 _JSON_COLUMNS = {"params", "images", "infotexts"}
 
 
@@ -84,6 +100,12 @@ class SQLiteStore(Store):
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        # The queued tasks' light records, kept in memory: the scheduler reads them on
+        # every pick and every status poll. Our own writes update them; a write by
+        # another process (the command line) changes PRAGMA data_version: reload.
+        self._queued: Optional[Dict[str, Queued]] = None
+        self._data_version = -1
+        self._version = 0
 
     def _migrate(self) -> None:
         with self._transaction() as db:
@@ -99,10 +121,12 @@ class SQLiteStore(Store):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._queued = None  # the light records may have run ahead: reload them
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -119,6 +143,7 @@ class SQLiteStore(Store):
                 check_quota(self._usage(db, task.owner, now), max_queued, max_per_hour, oldest, now)
             db.execute(f"INSERT INTO tasks ({','.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
             db.execute("INSERT INTO submissions (owner, at) VALUES (?, ?)", (task.owner, now))
+            self._changed(add=[_light(task)] if task.status == TaskStatus.QUEUED else ())
 
     def usage(self, owner, now):
         with self._lock:
@@ -234,6 +259,7 @@ class SQLiteStore(Store):
                                             (name, TaskStatus.QUEUED.value))]
             db.execute("UPDATE tasks SET status=?, finished_at=? WHERE owner=? AND status=?",
                        (TaskStatus.CANCELLED.value, now, name, TaskStatus.QUEUED.value))
+            self._changed(remove=ids)
         return ids
 
     def add_key(self, name, key_digest, prefix, now):
@@ -260,16 +286,97 @@ class SQLiteStore(Store):
             if db.execute("DELETE FROM keys WHERE user=? AND prefix=?", (name, prefix)).rowcount == 0:
                 raise KeyError(prefix)
 
-    def _transition(self, task_id: str, new: TaskStatus, **changes) -> Task:
+    # ---- the scheduler's reads and writes ----------------------------------------------
+
+    def queued_light(self):
+        with self._lock:
+            self._sync()
+            return list(self._queued.values())
+
+    def version(self):
+        with self._lock:
+            self._sync()
+            return self._version
+
+    def served(self):
+        with self._lock:
+            return {r["owner"]: r["at"] for r in self._db.execute("SELECT owner, at FROM served").fetchall()}
+
+    def start(self, task_id, now, overtaken=(), due=()):
         with self._transaction() as db:
-            row = db.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone()
+            task = self._transition_in(db, task_id, TaskStatus.RUNNING, started_at=now)
+            db.executemany("UPDATE tasks SET overtaken = overtaken + 1 WHERE task_id=? AND status='queued'",
+                           [(t,) for t in overtaken])
+            db.executemany("UPDATE tasks SET due_since=? WHERE task_id=? AND status='queued' AND due_since IS NULL",
+                           [(now, t) for t in due])
+            db.execute("INSERT INTO served (owner, at) VALUES (?, ?) ON CONFLICT(owner) DO UPDATE SET at=excluded.at",
+                       (task.owner, now))
+            self._changed(remove=[task_id], refresh=list(overtaken) + list(due))
+            return task
+
+    def reorder(self, task_id, sort_order=None, priority=None):
+        with self._transaction() as db:
+            row = db.execute("SELECT status FROM tasks WHERE task_id=?", (task_id,)).fetchone()
             if row is None:
                 raise KeyError(task_id)
-            check_transition(TaskStatus(row["status"]), new)
-            values = _to_row_values({"status": new, **changes})
-            sets = ",".join(f"{name}=?" for name in values)
-            db.execute(f"UPDATE tasks SET {sets} WHERE task_id=?", list(values.values()) + [task_id])
+            if row["status"] != TaskStatus.QUEUED.value:
+                raise InvalidTransition(f"task {task_id} is {row['status']}, not queued")
+            for column, value in (("sort_order", sort_order), ("priority", priority)):
+                if value is not None:
+                    db.execute(f"UPDATE tasks SET {column}=? WHERE task_id=?", (value, task_id))
+            self._changed(refresh=[task_id])
             return _from_row(db.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone())
+
+    def get_state(self, name):
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE name=?", (name,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_state(self, name, value):
+        with self._transaction() as db:
+            db.execute("INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                       (name, json.dumps(value)))
+
+    def _sync(self) -> None:
+        """Reload the light records if another connection changed the database."""
+        data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if self._queued is None or data_version != self._data_version:
+            rows = self._db.execute(
+                f"SELECT {','.join(_LIGHT)} FROM tasks WHERE status=? ORDER BY seq", (TaskStatus.QUEUED.value,)
+            ).fetchall()
+            self._queued = {r["task_id"]: Queued(**{c: r[c] for c in _LIGHT}) for r in rows}
+            self._data_version = data_version
+            self._version += 1
+
+    def _changed(self, add=(), remove=(), refresh=()) -> None:
+        """After our own write, inside its transaction: keep the light records current."""
+        self._version += 1
+        if self._queued is None:
+            return
+        for light in add:
+            self._queued[light.task_id] = light
+        for task_id in remove:
+            self._queued.pop(task_id, None)
+        for task_id in refresh:
+            if task_id in self._queued:
+                row = self._db.execute(f"SELECT {','.join(_LIGHT)} FROM tasks WHERE task_id=?", (task_id,)).fetchone()
+                self._queued[task_id] = Queued(**{c: row[c] for c in _LIGHT})
+
+    def _transition(self, task_id: str, new: TaskStatus, **changes) -> Task:
+        with self._transaction() as db:
+            task = self._transition_in(db, task_id, new, **changes)
+            self._changed(remove=[task_id])
+            return task
+
+    def _transition_in(self, db, task_id: str, new: TaskStatus, **changes) -> Task:
+        row = db.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone()
+        if row is None:
+            raise KeyError(task_id)
+        check_transition(TaskStatus(row["status"]), new)
+        values = _to_row_values({"status": new, **changes})
+        sets = ",".join(f"{name}=?" for name in values)
+        db.execute(f"UPDATE tasks SET {sets} WHERE task_id=?", list(values.values()) + [task_id])
+        return _from_row(db.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone())
 
 
 def _to_row_values(values: dict) -> dict:
@@ -287,6 +394,10 @@ def _to_row_values(values: dict) -> dict:
 
 def _to_row(task: Task) -> dict:
     return _to_row_values({c: getattr(task, c) for c in _COLUMNS})
+
+
+def _light(task: Task) -> Queued:
+    return Queued(**{c: getattr(task, c) for c in _LIGHT})
 
 
 def _user(row: sqlite3.Row) -> User:

@@ -11,7 +11,8 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .quotas import QuotaExceeded
-from .tasks import Task, TaskStatus, check_transition
+from .scheduler import Queued
+from .tasks import InvalidTransition, Task, TaskStatus, check_transition
 from .users import KeyInfo, Role, Usage, User, UserExists
 
 HOUR = 3600.0
@@ -56,8 +57,36 @@ class Store:
         """How many tasks are in `status`, without reading them (the worker's wake-up check)."""
         raise NotImplementedError
 
-    def start(self, task_id: str, now: float) -> Task:
-        return self._transition(task_id, TaskStatus.RUNNING, started_at=now)
+    def start(self, task_id: str, now: float, overtaken: Sequence[str] = (), due: Sequence[str] = ()) -> Task:
+        """queued -> running, in one step with the scheduler's bookkeeping: the queued
+        tasks it `overtaken` count one more overtake, those newly at the head of the
+        fair order get `due_since` = now, and the owner was served now."""
+        raise NotImplementedError
+
+    def queued_light(self) -> List[Queued]:
+        """The scheduler's view of the queued tasks, in submission order: no params.
+        Must cost little whatever is queued: it is read on every pick and poll."""
+        raise NotImplementedError
+
+    def version(self) -> int:
+        """Changes whenever queued tasks or their scheduling fields change."""
+        raise NotImplementedError
+
+    def served(self) -> Dict[str, float]:
+        """owner -> when their last task started."""
+        raise NotImplementedError
+
+    def reorder(self, task_id: str, sort_order: Optional[float] = None, priority: Optional[int] = None) -> Task:
+        """Change a queued task's own order and/or priority; InvalidTransition if it is
+        no longer queued."""
+        raise NotImplementedError
+
+    def get_state(self, name: str) -> Optional[Any]:
+        """A small JSON record of the queue's (e.g. learned speeds), or None."""
+        raise NotImplementedError
+
+    def set_state(self, name: str, value: Any) -> None:
+        raise NotImplementedError
 
     def cancel(self, task_id: str, now: float) -> Task:
         return self._transition(task_id, TaskStatus.CANCELLED, finished_at=now)
@@ -144,6 +173,9 @@ class MemoryStore(Store):
         self._users: Dict[str, User] = {}
         self._keys: Dict[str, Tuple[str, KeyInfo]] = {}  # digest -> (user name, info)
         self._submitted: List[Tuple[str, float]] = []  # (owner, time) within the last hour
+        self._served: Dict[str, float] = {}
+        self._state: Dict[str, Any] = {}
+        self._version = 0
 
     def add(self, task, max_queued=None, max_per_hour=None):
         with self._lock:
@@ -153,6 +185,7 @@ class MemoryStore(Store):
             check_quota(usage, max_queued, max_per_hour, self._oldest(task.owner, task.created_at), task.created_at)
             self._tasks[task.task_id] = copy.deepcopy(task)
             self._submitted.append((task.owner, task.created_at))
+            self._version += 1
 
     def usage(self, owner, now):
         with self._lock:
@@ -204,6 +237,53 @@ class MemoryStore(Store):
     def set_flag(self, name: str, value: bool) -> None:
         with self._lock:
             self._flags[name] = value
+
+    def start(self, task_id, now, overtaken=(), due=()):
+        with self._lock:
+            task = self._transition_locked(task_id, TaskStatus.RUNNING, started_at=now)
+            for other in self._tasks.values():
+                if other.status == TaskStatus.QUEUED:
+                    if other.task_id in overtaken:
+                        other.overtaken += 1
+                    if other.task_id in due and other.due_since is None:
+                        other.due_since = now
+            self._served[task.owner] = now
+            return task
+
+    def queued_light(self):
+        with self._lock:
+            return [Queued(**{f.name: getattr(t, f.name) for f in dataclasses.fields(Queued)})
+                    for t in self._tasks.values() if t.status == TaskStatus.QUEUED]
+
+    def version(self):
+        with self._lock:
+            return self._version
+
+    def served(self):
+        with self._lock:
+            return dict(self._served)
+
+    def reorder(self, task_id, sort_order=None, priority=None):
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None:
+                raise KeyError(task_id)
+            if task.status != TaskStatus.QUEUED:
+                raise InvalidTransition(f"task {task_id} is {task.status.value}, not queued")
+            if sort_order is not None:
+                task.sort_order = sort_order
+            if priority is not None:
+                task.priority = priority
+            self._version += 1
+            return copy.deepcopy(task)
+
+    def get_state(self, name):
+        with self._lock:
+            return copy.deepcopy(self._state.get(name))
+
+    def set_state(self, name, value):
+        with self._lock:
+            self._state[name] = copy.deepcopy(value)
 
     def secret(self, name):
         with self._lock:
@@ -268,12 +348,16 @@ class MemoryStore(Store):
 
     def _transition(self, task_id: str, new: TaskStatus, **changes) -> Task:
         with self._lock:
-            task = self._tasks.get(task_id)
-            if task is None:
-                raise KeyError(task_id)
-            check_transition(task.status, new)
-            self._tasks[task_id] = dataclasses.replace(task, status=new, **changes)
-            return copy.deepcopy(self._tasks[task_id])
+            return self._transition_locked(task_id, new, **changes)
+
+    def _transition_locked(self, task_id: str, new: TaskStatus, **changes) -> Task:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise KeyError(task_id)
+        check_transition(task.status, new)
+        self._tasks[task_id] = dataclasses.replace(task, status=new, **changes)
+        self._version += 1
+        return copy.deepcopy(self._tasks[task_id])
 
 
 def check_quota(usage: Usage, max_queued: Optional[int], max_per_hour: Optional[int],

@@ -64,6 +64,13 @@ class Task:
     # the time between one task's process_finished_at and the next's process_started_at.
     process_started_at: Optional[float] = None
     process_finished_at: Optional[float] = None
+    # what the scheduler reads (scheduler.Queued): the owner's own order (moves change
+    # it), the expected work, and the fairness bookkeeping of the grouping bound
+    sort_order: float = 0.0
+    work: float = 1.0
+    size: str = ""  # "<width>x<height>", for the queue view
+    overtaken: int = 0
+    due_since: Optional[float] = None
 
     @property
     def is_final(self) -> bool:

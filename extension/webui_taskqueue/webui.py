@@ -32,9 +32,9 @@ class WebuiHost(Host):
             Checkpoint(title=info.title, model_name=info.model_name, hash=info.shorthash)
             for info in sd_models.checkpoints_list.values()
         ]
-        return found, self._loaded_title()
+        return found, self.loaded_checkpoint()
 
-    def _loaded_title(self) -> Optional[str]:
+    def loaded_checkpoint(self) -> Optional[str]:
         # shared.sd_model would load a model when none is loaded yet; model_data does not.
         info = getattr(sd_models.model_data.sd_model, "sd_checkpoint_info", None)
         return info.title if info is not None else None
@@ -42,6 +42,10 @@ class WebuiHost(Host):
     def default_checkpoint(self) -> Optional[str]:
         info = sd_models.get_closet_checkpoint_match(shared.opts.data.get("sd_model_checkpoint") or "")
         return info.title if info is not None else None
+
+    def checkpoint_path(self, title: str) -> Optional[str]:
+        info = sd_models.get_closet_checkpoint_match(title)
+        return info.filename if info is not None else None
 
     def resolve_checkpoint(self, name: str) -> Optional[str]:
         info = sd_models.get_closet_checkpoint_match(name)

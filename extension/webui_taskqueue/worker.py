@@ -15,7 +15,9 @@ from typing import Callable, Optional, Set, Tuple
 from . import scheduler
 from .host import Host, Outcome
 from .images import ImageStore, encode_preview
+from .planner import Planner
 from .progress import Progress, ProgressMeter
+from .readahead import ReadAhead
 from .store import Store
 from .tasks import InvalidTransition, Task, TaskStatus
 
@@ -26,8 +28,10 @@ EXTERNAL_INTERRUPT = "interrupted outside the queue (webui's own interrupt)"
 
 
 class Worker:
-    def __init__(self, store: Store, host: Host, images: ImageStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, host: Host, images: ImageStore, planner: Planner,
+                 readahead: Optional[ReadAhead] = None, clock: Callable[[], float] = time.time) -> None:
         self.store, self.host, self.images, self.clock = store, host, images, clock
+        self.planner, self.readahead = planner, readahead
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
@@ -93,6 +97,8 @@ class Worker:
             if task is None:
                 return None
             outcome, error = None, None
+            loaded = self.host.loaded_checkpoint()
+            self._read_ahead(task)
             started = self.clock()
             try:
                 outcome = self.host.generate(task.type.value, task.params, task.checkpoint, task.vae)
@@ -102,17 +108,25 @@ class Worker:
             finished = self.clock()
             requested = self._leave(task)
             self.host.end(task.task_id)
-        return self._record(task, outcome, error, requested, started, finished)
+        recorded = self._record(task, outcome, error, requested, started, finished)
+        if task.vae is not None:
+            self.planner.vae = task.vae
+        if recorded.status == TaskStatus.DONE:
+            self.planner.learn(task.checkpoint, task.work, finished - started, switched=loaded != task.checkpoint)
+        return recorded
 
     def _begin_next(self) -> Optional[Task]:
         with self._switch:
             if self.store.get_flag(PAUSED):
                 return None
-            for candidate in scheduler.run_order(self.store.queued()):
+            for _ in range(10):
+                plan = self.planner.next()
+                if not plan.order:
+                    return None
                 try:
-                    task = self.store.start(candidate.task_id, self.clock())
+                    task = self.store.start(plan.order[0].task_id, self.clock(), plan.overtaken, plan.due)
                 except (InvalidTransition, KeyError):
-                    continue  # cancelled or deleted since the listing
+                    continue  # cancelled or deleted since the listing: plan again
                 self._current = task
                 params = task.params
                 self._meter = ProgressMeter(params.get("steps", 20), params.get("n_iter", 1))
@@ -153,6 +167,18 @@ class Worker:
         finally:
             with self._switch:
                 self._finishing = None
+
+    def _read_ahead(self, task: Task) -> None:
+        """While `task` runs, read the checkpoint of the task after it into memory when
+        it is another one: the switch then loads from RAM, not from disk."""
+        if self.readahead is None:
+            return
+        following = scheduler.plan(self.store.queued_light(), (task.checkpoint, task.vae), self.clock(),
+                                   self.planner.policy(), self.store.served(), exact=1, tail=False).order
+        if following and following[0].checkpoint != task.checkpoint:
+            path = self.host.checkpoint_path(following[0].checkpoint)
+            if path:
+                self.readahead.want(path)
 
     # ---- from request threads ------------------------------------------------------
 

@@ -29,10 +29,12 @@ def test_restart_keeps_queued_tasks_and_fails_the_running_one(standin_factory):
 
 
 def test_a_failing_task_fails_alone_and_the_queue_goes_on(target, models):
-    # The stand-in raises inside generation for this prompt; on a random-weight SD1.5
-    # "a photo of a cat", seed 1, 64x64 produces NaNs and webui raises (WEBUI_FACTS.md).
-    bad = {"prompt": "a photo of a cat" if target.real else "nan please", "seed": 1, "steps": 4,
-           "width": 64, "height": 64, "checkpoint": models[0][0]}
+    # The stand-in raises inside generation for this prompt. On a real webui, NaNs
+    # depend on the weights (WEBUI_FACTS.md); an unknown refiner checkpoint makes
+    # webui v1.10.1 raise inside process_images whatever the weights.
+    bad = {"prompt": "nan please", "seed": 1, "steps": 4, "width": 64, "height": 64, "checkpoint": models[0][0]}
+    if target.real:
+        bad.update(prompt="a house", refiner_checkpoint="no-such-refiner", refiner_switch_at=0.5)
     failing = target.submit(bad)
     after = [target.submit({"prompt": "a house", "seed": 1, "steps": 2, "width": 64, "height": 64, "checkpoint": models[0][0]})
              for _ in range(2)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from .. import schemas
 from .common import ADMIN_ERRORS, ERRORS, PREFIX, Caller, QueueRoute, Services
@@ -14,10 +14,12 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["queue"], route_class=QueueRoute)
 
     @router.get("/queue", response_model=schemas.QueuePublic, responses=ERRORS)
-    def queue(services: Services = Depends(get_services), who: Caller = Depends(caller)):
-        """Running and queued tasks in run order: your own in full, other people's as
-        anonymous entries (no id, prompt, parameters, owner or images)."""
-        found = services.queue.queue(who.user)
+    def queue(limit: int = Query(500, ge=1, le=10000), offset: int = Query(0, ge=0, le=10**9),
+              services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """Running and queued tasks in run order, with ETAs: your own with their ids,
+        other people's as anonymous entries (no id, prompt, owner or images). Entries
+        carry no parameters (GET /tasks/{id} has them); `count` counts them all."""
+        found = services.queue.queue(who.user, limit, offset)
         return {**found, "data": [schemas.task_public(v, who.links) for v in found["data"]]}
 
     @router.post("/queue/pause", response_model=schemas.PausedPublic, responses=ADMIN_ERRORS)
