@@ -33,13 +33,13 @@ def test_duplicate_id_is_refused(store):
     store.add(make("t1"))
     with pytest.raises(Exception):
         store.add(make("t1"))
-    assert len(store.queued()) == 1
+    assert len(store.queued_light()) == 1
 
 
 def test_queued_is_in_submission_order(store):
     for i in (3, 1, 2):
         store.add(make(f"t{i}", created_at=float(i)))
-    assert [t.task_id for t in store.queued()] == ["t3", "t1", "t2"]
+    assert [t.task_id for t in store.queued_light()] == ["t3", "t1", "t2"]
 
 
 def test_list_is_newest_first_filtered_and_counted(store):
@@ -157,7 +157,7 @@ def test_count_matches_the_lists(store):
     for i in range(3):
         store.add(make(f"t{i}"))
     store.start("t0", 1.0)
-    assert store.count(TaskStatus.QUEUED) == len(store.queued()) == 2
+    assert store.count(TaskStatus.QUEUED) == len(store.queued_light()) == 2
     assert store.count(TaskStatus.RUNNING) == len(store.running()) == 1
     assert store.count(TaskStatus.DONE) == 0
 
@@ -281,6 +281,6 @@ def test_a_database_of_the_first_schema_gains_users_and_keeps_its_tasks(tmp_path
     db.commit()
     db.close()
     store = SQLiteStore(path)
-    assert store.get("old").params == {"prompt": "p"} and store.queued()[0].task_id == "old"
+    assert store.get("old").params == {"prompt": "p"} and store.queued_light()[0].task_id == "old"
     assert store.count_users() == 0 and store.usage("default", 2.0).queued == 1
     store.close()

@@ -46,10 +46,6 @@ class Store:
         """Tasks newest first, and how many match in all."""
         raise NotImplementedError
 
-    def queued(self) -> List[Task]:
-        """Queued tasks in submission order (the scheduler decides the run order)."""
-        return self._with_status(TaskStatus.QUEUED)
-
     def running(self) -> List[Task]:
         return self._with_status(TaskStatus.RUNNING)
 

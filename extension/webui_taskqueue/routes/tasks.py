@@ -20,6 +20,10 @@ SUBMIT_ERRORS = {
     429: {"description": "over your limit of queued tasks or of tasks per hour"},
 }
 FINAL_ERRORS = {**ERRORS, 409: {"description": "not possible in the task's present status"}}
+MOVE_SCHEMA = {"title": "TaskMove", "type": "object", "properties": {
+    "to": {"type": "string", "enum": ["front", "back"]}, "before": {"type": "string", "description": "a task id"}}}
+PRIORITY_SCHEMA = {"title": "TaskPriority", "type": "object", "required": ["priority"],
+                   "properties": {"priority": {"type": "integer", "minimum": -1000, "maximum": 1000}}}
 
 
 def build(get_services: Callable[[], Services], caller: Callable, resource_caller: Callable) -> APIRouter:
@@ -108,6 +112,25 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
     def interrupt(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Running: interrupt this task only. Queued: cancel it. Final: 409."""
         return schemas.task_public(services.queue.interrupt(who.user, task_id), who.links)
+
+    @router.post("/tasks/{task_id}/move", response_model=schemas.TaskPublic, responses={**FINAL_ERRORS, 422: SUBMIT_ERRORS[422]},
+                 openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": MOVE_SCHEMA}}}})
+    async def move(task_id: str, request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """Reorder a queued task: `{"to": "front"}`, `{"to": "back"}` or `{"before": task_id}`.
+        Owners move within their own tasks; an admin's move also sets the priority."""
+        body = await read_json(request, 1)
+        view = await run_in_threadpool(services.queue.move, who.user, task_id, body)
+        return schemas.task_public(view, who.links)
+
+    @router.patch("/tasks/{task_id}", response_model=schemas.TaskPublic,
+                  responses={**FINAL_ERRORS, 403: {"description": "admins only"}, 422: SUBMIT_ERRORS[422]},
+                  openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": PRIORITY_SCHEMA}}}})
+    async def set_priority(task_id: str, request: Request, services: Services = Depends(get_services),
+                           who: Caller = Depends(caller)):
+        """Admins: `{"priority": n}`; a higher priority runs sooner, within fair turns."""
+        body = await read_json(request, 1)
+        view = await run_in_threadpool(services.queue.set_priority, who.user, task_id, body)
+        return schemas.task_public(view, who.links)
 
     @router.delete("/tasks/{task_id}", status_code=204, response_class=Response, responses=FINAL_ERRORS)
     def delete(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
