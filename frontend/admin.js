@@ -1,13 +1,16 @@
-// The queue view: every queued and running task in run order with its owner,
-// pause/resume, and Stop on any task. Polled only while the view is shown.
-// (Non-admins see their own tasks and a count of the others'.)
+// The queue view: every queued and running task in run order. The caller's own tasks
+// in full with Stop / Cancel; other people's as anonymous entries ("someone else's
+// task · modelA · 512×512") without prompt, owner or button. Admins see every task in
+// full with its owner, can stop any, and pause / resume the queue (user management is
+// in users.js). Polled only while the view is shown.
 
 import { api } from './api.js';
 import { h, setText, shortModel, updateBadge, placeText, progressText } from './dom.js';
+import { currentUser, isAdmin } from './me.js';
 import { poll, stop, nudge } from './poll.js';
 
 const EVERY = 1500;
-const rows = new Map(); // task_id -> {li, parts}
+const rows = new Map(); // task_id (or "anon:<n>") -> {li, parts}
 let paused = null;
 
 const $ = (id) => document.getElementById(id);
@@ -29,26 +32,31 @@ function render(q) {
   setPausedState(q.paused);
   const list = $('queue-list');
   const seen = new Set();
+  let anon = 0;
   q.data.forEach((task, i) => {
-    seen.add(task.task_id);
-    let row = rows.get(task.task_id);
+    const key = task.task_id || `anon:${anon++}`;
+    seen.add(key);
+    let row = rows.get(key);
     if (!row) {
       row = makeRow(task.task_id);
-      rows.set(task.task_id, row);
+      rows.set(key, row);
     }
     updateRow(row, task);
     if (list.children[i] !== row.li) list.insertBefore(row.li, list.children[i] || null);
   });
-  for (const [id, row] of rows) {
-    if (!seen.has(id)) {
+  for (const [key, row] of rows) {
+    if (!seen.has(key)) {
       row.li.remove();
-      rows.delete(id);
+      rows.delete(key);
     }
   }
-  const hidden = q.count - q.data.length;
   const queued = q.count - q.running;
   let text = q.count ? `${q.running} running, ${queued} queued` : 'The queue is empty.';
-  if (hidden > 0) text += ` (${hidden} of them other people's, not shown)`;
+  const me = currentUser();
+  if (q.count && !isAdmin() && me) {
+    const mine = q.data.filter((t) => t.task_id && t.owner === me.name).length;
+    text += ` (${mine} yours)`;
+  }
   setText($('queue-summary'), text);
 }
 
@@ -61,16 +69,25 @@ function makeRow(id) {
   r.prompt = h('p', { class: 'prompt' });
   r.bar = h('progress', { max: '1', value: '0' });
   r.state = h('p', { class: 'state-text' });
-  r.button = h('button', { type: 'button', class: 'danger small', onclick: () => stopAny(id, r) }, 'Stop');
   r.msg = h('p', { class: 'msg', role: 'status' });
-  r.li = h('li', { class: 'qrow', dataset: { taskId: id } },
+  r.actions = h('div', { class: 'actions' });
+  if (id) {
+    r.button = h('button', { type: 'button', class: 'danger small', onclick: () => stopAny(id, r) }, 'Stop');
+    r.actions.append(r.button, r.msg);
+  }
+  r.li = h('li', { class: id ? 'qrow' : 'qrow anon', dataset: id ? { taskId: id } : {} },
     r.pos,
     h('div', { class: 'qbody' },
       h('div', { class: 'task-head' }, r.badge, r.owner, r.meta),
       r.prompt,
       h('div', { class: 'state' }, r.bar, r.state)),
-    h('div', { class: 'actions' }, r.button, r.msg));
+    r.actions);
   return r;
+}
+
+function size(task) {
+  const s = task.size || (task.params?.width ? `${task.params.width}x${task.params.height}` : '');
+  return s ? ` · ${s.replace('x', '×')}` : '';
 }
 
 function updateRow(r, task) {
@@ -78,16 +95,28 @@ function updateRow(r, task) {
   setText(r.pos, running ? '▶' : String(task.position ?? ''));
   r.pos.setAttribute('aria-label', running ? 'running now' : `position ${task.position}`);
   updateBadge(r.badge, task.status);
-  setText(r.owner, task.owner);
-  const p = task.params || {};
-  setText(r.meta, `${task.type} · ${shortModel(task.checkpoint)}${p.width ? ` · ${p.width}×${p.height}` : ''} · ${p.steps ?? '?'} steps`);
-  setText(r.prompt, p.prompt || '(no prompt)');
-  r.prompt.title = p.prompt || '';
+  const model = shortModel(task.checkpoint);
+  if (!task.task_id) {
+    // someone else's: what, where and how big; never whose or what it shows
+    setText(r.meta, `someone else's task · ${model}${size(task)}`);
+    r.prompt.hidden = true;
+  } else {
+    setText(r.owner, task.owner);
+    const p = task.params || {};
+    setText(r.meta, `${task.type} · ${model}${size(task)} · ${p.steps ?? '?'} steps`);
+    setText(r.prompt, p.prompt || '(no prompt)');
+    r.prompt.title = p.prompt || '';
+  }
   r.bar.classList.toggle('idle', !running);
   const fraction = running && task.progress ? task.progress.fraction : 0;
   if (Number(r.bar.value) !== fraction) r.bar.value = fraction;
   r.bar.setAttribute('aria-label', running ? `Progress ${Math.round(fraction * 100)}%` : 'Not started');
-  setText(r.state, running ? progressText(task.progress) : placeText(task.position, paused));
+  // "N ahead of you" is said of one's own tasks only
+  const own = Boolean(task.task_id) && task.owner === currentUser()?.name;
+  let place = placeText(task.position, paused);
+  if (!own) place = place.replace(' ahead of you', ' ahead');
+  setText(r.state, running ? progressText(task.progress) : place);
+  if (!r.button) return;
   const label = running ? 'Stop' : 'Cancel';
   if (r.button.dataset.label !== label) {
     r.button.dataset.label = label;
@@ -129,7 +158,7 @@ async function toggle() {
     const answer = paused ? await api.resume() : await api.pause();
     setPausedState(answer.paused);
   } catch (e) {
-    const text = e.status === 404 ? 'Only an admin can pause or resume the queue.' : e.message;
+    const text = e.status === 403 ? 'Only an admin can pause or resume the queue.' : e.message;
     setText($('queue-error'), text);
   } finally {
     button.disabled = false;
@@ -140,6 +169,15 @@ async function toggle() {
 export function showQueue(visible) {
   if (visible) poll('admin:queue', refresh, 0);
   else stop('admin:queue');
+}
+
+/** Another user signed in (or the role changed): rebuild the list for them. */
+export function resetQueue() {
+  for (const row of rows.values()) row.li.remove();
+  rows.clear();
+  $('queue-toggle').hidden = !isAdmin();
+  setText($('queue-summary'), '');
+  nudge('admin:queue');
 }
 
 export function initAdmin() {

@@ -20,11 +20,12 @@ export class ApiError extends Error {
 
 const STATUS_TEXT = {
   401: 'An API key is needed, or the saved one was refused.',
+  403: 'Only an admin can do that.',
   404: 'Not found: it may have been deleted, or it is not yours.',
   409: 'Not possible now',
   413: 'Too large',
   422: 'Please check the highlighted fields.',
-  429: 'Too many tasks queued',
+  429: 'Over your limit',
 };
 
 /** An API URL as the server writes it (/queue/v1/...) -> one relative to this page. */
@@ -65,7 +66,7 @@ async function errorFrom(res) {
   let message = head;
   if (res.status === 422) {
     message = messages.length ? messages.join('; ') : head;
-  } else if (res.status === 401 || res.status === 404) {
+  } else if (res.status === 401 || res.status === 403 || res.status === 404) {
     message = head;
   } else if (messages.length) {
     message = `${head}: ${messages.join('; ')}`;
@@ -127,6 +128,13 @@ export const api = {
   pause: () => request('queue/pause', { method: 'POST' }),
   resume: () => request('queue/resume', { method: 'POST' }),
   checkpoints: () => request('checkpoints'),
+  me: (opts) => request('me', opts),
+  users: (opts) => request('users', opts),
+  createUser: (body) => request('users', { method: 'POST', body }),
+  updateUser: (name, body) => request(`users/${encodeURIComponent(name)}`, { method: 'PATCH', body }),
+  deleteUser: (name) => request(`users/${encodeURIComponent(name)}`, { method: 'DELETE' }),
+  addKey: (name) => request(`users/${encodeURIComponent(name)}/keys`, { method: 'POST' }),
+  deleteKey: (name, prefix) => request(`users/${encodeURIComponent(name)}/keys/${encodeURIComponent(prefix)}`, { method: 'DELETE' }),
   health: (opts) => request('health', opts),
   /** The running task's preview as bytes, or null (204). */
   async preview(id) {
@@ -143,39 +151,19 @@ export async function native(path) {
   return res.json();
 }
 
-// Finished images. An <img src> cannot send the Authorization header: without a key
-// the URL is used as is (browser cache, lazy loading); with one, the image is fetched
-// with the header and shown from a blob URL (cached per URL for the page's lifetime).
-const blobs = new Map();
+// Images (finished, thumbnails, img2img inputs). The server hands out URLs that need no
+// Authorization header (signed with `exp` and `sig` once users exist), so an <img src>
+// opens them directly: browser cache and lazy loading work.
 
+/** A server image URL as this page's <img src>. */
 export function imageSrc(serverUrl) {
-  const url = apiUrl(serverUrl).href;
-  if (!getKey()) return Promise.resolve(url);
-  if (!blobs.has(url)) {
-    const p = request(serverUrl, { raw: true, background: true })
-      .then(async (res) => URL.createObjectURL(await res.blob()))
-      .catch((e) => { blobs.delete(url); throw e; });
-    blobs.set(url, p);
-  }
-  return blobs.get(url);
+  return apiUrl(serverUrl).href;
 }
 
-export function forgetImages(serverUrls) {
-  for (const serverUrl of serverUrls) {
-    const url = apiUrl(serverUrl).href;
-    const p = blobs.get(url);
-    blobs.delete(url);
-    p?.then((u) => URL.revokeObjectURL(u)).catch(() => {});
-  }
-}
-
-/** Show a server image in <img> (and optionally as an <a download> target). */
-export async function showImage(img, serverUrl, link) {
-  try {
-    const src = await imageSrc(serverUrl);
-    img.src = src;
-    if (link) link.href = src;
-  } catch (e) {
-    img.alt = `Image could not be loaded: ${e.message}`;
-  }
+/** Show a server image in <img> (and optionally as an <a download> target); only
+ * touched when the URL changed, so that a re-render does not reload it. */
+export function showImage(img, serverUrl, link) {
+  const src = imageSrc(serverUrl);
+  if (img.getAttribute('src') !== src) img.src = src;
+  if (link && link.getAttribute('href') !== src) link.href = src;
 }

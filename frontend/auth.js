@@ -1,5 +1,6 @@
 // The API key: kept in localStorage, sent as a Bearer token, asked for when the server
-// answers 401. In open single-user mode the server never asks, so nothing shows.
+// answers 401 ("Sign in"), forgotten on "Sign out". In open single-user mode the server
+// never asks, so nothing shows. Who the key belongs to is shown by me.js.
 
 const STORAGE_KEY = 'taskqueue.apiKey';
 
@@ -85,13 +86,13 @@ function openDialog(reason) {
 
 function renderControls() {
   const key = getKey();
-  document.getElementById('key-state').textContent = key ? 'API key saved' : declined ? 'No API key' : '';
+  document.getElementById('key-state').textContent = !key && declined ? 'Not signed in' : '';
   document.getElementById('key-forget').hidden = !key;
   document.getElementById('key-enter').hidden = Boolean(key) || !declined;
 }
 
 export function initAuth() {
   document.getElementById('key-forget').addEventListener('click', () => forgetKey());
-  document.getElementById('key-enter').addEventListener('click', () => askForKey('Enter your API key.'));
+  document.getElementById('key-enter').addEventListener('click', () => askForKey('Enter your API key to sign in.'));
   renderControls();
 }

@@ -27,6 +27,7 @@ const IMG2IMG_ONLY = new Set(['denoising_strength', 'init_images']);
 let form;
 let initImage = null; // {name, dataUrl}
 let onSubmitted = () => {};
+let onAnswered = () => {}; // after every answer to a submit, accepted or not (usage changed)
 
 const $ = (id) => document.getElementById(id);
 
@@ -271,6 +272,7 @@ async function submit(e) {
     showError(err);
   } finally {
     button.disabled = false;
+    onAnswered();
   }
 }
 
@@ -291,9 +293,10 @@ export function fillFrom(task) {
     : 'Settings loaded from the task.';
 }
 
-export function initForm({ submitted }) {
+export function initForm({ submitted, answered = () => {} }) {
   form = $('submit-form');
   onSubmitted = submitted;
+  onAnswered = answered;
   const remembered = saved();
   for (const name of Object.keys(FIELDS)) {
     if (name in remembered && control(name)?.tagName !== 'SELECT') setValue(name, remembered[name]);

@@ -1,11 +1,11 @@
 // The gallery of finished images and the full-size viewer: infotext, download,
 // "use these settings again", delete.
 
-import { api, forgetImages, showImage } from './api.js';
+import { api, showImage } from './api.js';
 import { h, setText, shortModel } from './dom.js';
 import * as store from './store.js';
 
-const tiles = new Map(); // image URL -> <li>
+const tiles = new Map(); // "<task_id>:<index>" -> <li>
 let entries = [];        // [{task_id, index}] in gallery order, for prev/next
 let current = null;      // the entry in the viewer
 let reuse = () => {};
@@ -23,24 +23,26 @@ function render() {
   for (const task of withImages()) {
     task.images.forEach((url, index) => {
       entries.push({ task_id: task.task_id, index });
-      let li = tiles.get(url);
+      const key = `${task.task_id}:${index}`;
+      let li = tiles.get(key);
       if (!li) {
         const img = h('img', { alt: '', loading: 'lazy', decoding: 'async' });
         const label = `${task.params?.prompt || task.type} (image ${index + 1} of ${task.images.length}, ${shortModel(task.checkpoint)})`;
         li = h('li', { class: 'tile' },
           h('button', { type: 'button', 'aria-label': `Open: ${label}`, title: task.params?.prompt || '', onclick: () => open(task.task_id, index) }, img));
-        showImage(img, url);
-        tiles.set(url, li);
+        tiles.set(key, li);
       }
+      // the small thumbnail here; the viewer opens the full PNG
+      showImage(li.querySelector('img'), (task.thumbnails || [])[index] || url);
       wanted.push(li);
     });
   }
   // keep existing nodes (no reload, no flicker), only fix membership and order
   const keep = new Set(wanted);
-  for (const [url, li] of tiles) {
+  for (const [key, li] of tiles) {
     if (!keep.has(li)) {
       li.remove();
-      tiles.delete(url);
+      tiles.delete(key);
     }
   }
   wanted.forEach((li, i) => {
@@ -74,6 +76,9 @@ function showCurrent() {
   const link = $('viewer-download');
   link.download = `task-${task.task_id.slice(0, 8)}-${current.index + 1}.png`;
   showImage(img, url, link);
+  const input = (task.inputs || [])[0];
+  $('viewer-input').hidden = !input;
+  if (input) showImage($('viewer-input-image'), input);
   setText($('viewer-title'), `${shortModel(task.checkpoint)} · image ${current.index + 1} of ${task.images.length}`);
   setText($('viewer-infotext'), task.infotexts[current.index] || task.infotexts[0] || '(no infotext)');
   const at = entries.findIndex((e) => e.task_id === current.task_id && e.index === current.index);
@@ -109,7 +114,6 @@ async function deleteCurrent() {
     await api.remove(task.task_id);
     const at = entries.findIndex((e) => e.task_id === task.task_id);
     store.remove(task.task_id);
-    forgetImages(task.images);
     const next = entries[at] || entries[at - 1];
     if (next) {
       current = { ...next };

@@ -1,13 +1,16 @@
 // Wiring: the three views (#create, #gallery, #queue), and what to reload when the
-// server comes back or the key changes. Everything shown is rebuilt from the server.
+// server comes back, the key changes or another user signs in. Everything shown is
+// rebuilt from the server.
 
-import { initAdmin, showQueue } from './admin.js';
+import { initAdmin, resetQueue, showQueue } from './admin.js';
 import { initAuth, onKeyChange } from './auth.js';
 import { initConnection, onConnectionChange } from './connection.js';
 import { fillFrom, initForm, loadLists } from './form.js';
 import { initGallery, open } from './gallery.js';
+import { loadMe, onMe, resetMe } from './me.js';
 import * as store from './store.js';
 import { addSubmitted, initTasks, loadMore, loadTasks } from './tasks.js';
+import { initUsers, resetUsers, showUsers } from './users.js';
 
 const VIEWS = ['create', 'gallery', 'queue'];
 
@@ -21,13 +24,20 @@ function route() {
     else link.removeAttribute('aria-current');
   }
   showQueue(name === 'queue');
+  showUsers(name === 'queue');
   return name;
+}
+
+function reloadAll() {
+  loadMe();
+  loadLists();
+  loadTasks();
 }
 
 function start() {
   initAuth();
   initConnection();
-  initForm({ submitted: addSubmitted });
+  initForm({ submitted: addSubmitted, answered: loadMe });
   initTasks({ onOpenImage: open });
   initGallery({
     onMore: loadMore,
@@ -40,24 +50,30 @@ function start() {
     },
   });
   initAdmin();
+  initUsers();
   window.addEventListener('hashchange', () => {
     const name = route();
     document.getElementById(`view-${name}`).querySelector('h2')?.focus?.();
   });
   route();
-  loadLists();
-  loadTasks();
+  reloadAll();
 
+  // one of my tasks changed state (started, ended): my usage changed
+  store.subscribe((event) => {
+    if (event.type === 'upsert' && event.before && event.before.status !== event.task.status) loadMe();
+  });
+  // another user or role: the queue view and the admin's panel are rebuilt for them
+  onMe(() => {
+    resetQueue();
+    resetUsers();
+  });
   onConnectionChange((up) => {
-    if (up) {
-      loadLists();
-      loadTasks();
-    }
+    if (up) reloadAll();
   });
   onKeyChange(() => {
     store.clear(); // another key may be another user
-    loadLists();
-    loadTasks();
+    resetMe();
+    reloadAll();
   });
 }
 

@@ -1,7 +1,7 @@
 // One task as a card: built once, then filled in place on every update, so that the
 // fixed-size thumbnail and progress boxes never move and focus stays where it is.
 
-import { showImage } from './api.js';
+import { imageSrc, showImage } from './api.js';
 import { h, setText, clock, duration, secondsBetween, shortModel, updateBadge, placeText, progressText } from './dom.js';
 
 /** The card's elements. onOpen(): its images; onAction(): Stop / Cancel / Remove. */
@@ -10,7 +10,9 @@ export function makeCard(taskId, { onOpen, onAction }) {
   c.img = h('img', { alt: '', decoding: 'async' });
   c.placeholder = h('span', { class: 'thumb-text' });
   c.count = h('span', { class: 'thumb-count', hidden: true });
-  c.thumb = h('button', { type: 'button', class: 'thumb', onclick: onOpen }, c.img, c.placeholder, c.count);
+  // the img2img input as a small inset (a background, so that `.thumb img` stays the one image)
+  c.input = h('span', { class: 'thumb-input', role: 'img', 'aria-label': 'Input image', hidden: true });
+  c.thumb = h('button', { type: 'button', class: 'thumb', onclick: onOpen }, c.img, c.placeholder, c.input, c.count);
   c.badge = h('span', { class: 'badge' });
   c.meta = h('span', { class: 'meta' });
   c.prompt = h('p', { class: 'prompt' });
@@ -51,32 +53,44 @@ function stateText(task, paused) {
   }
 }
 
-/** Running: the live preview (a blob URL, or none yet). Otherwise the first image. */
+/** Running: the live preview (a blob URL, or none yet). Otherwise the first image's
+ * thumbnail (small JPEG; the viewer opens the full PNG). An img2img task without an
+ * output to show shows its input image instead, and a small inset of it otherwise. */
 function fillThumb(c, task, previewUrl) {
   const running = task.status === 'running';
   const n = task.images.length;
+  const input = (task.inputs || [])[0] || null;
+  let shown = true;
+  let alt = 'First image';
   if (!running && n) {
-    if (c.img.dataset.server !== task.images[0]) {
-      c.img.dataset.server = task.images[0];
-      c.img.removeAttribute('src');
-      showImage(c.img, task.images[0]);
-    }
+    showImage(c.img, (task.thumbnails || [])[0] || task.images[0]);
+  } else if (running && previewUrl) {
+    if (c.img.getAttribute('src') !== previewUrl) c.img.src = previewUrl;
+    alt = 'Live preview';
+  } else if (input) {
+    showImage(c.img, input);
+    alt = 'Input image';
   } else {
-    delete c.img.dataset.server;
-    const src = running ? previewUrl : null;
-    if (!src) c.img.removeAttribute('src');
-    else if (c.img.getAttribute('src') !== src) c.img.src = src;
+    c.img.removeAttribute('src');
+    shown = false;
+    alt = '';
   }
-  const shown = running ? Boolean(previewUrl) : n > 0;
   const label = running ? 'No preview yet'
     : { queued: 'Waiting', failed: 'Failed', cancelled: 'Cancelled', interrupted: 'No image' }[task.status] || '';
   c.img.hidden = !shown;
-  c.img.alt = running ? 'Live preview' : shown ? 'First image' : '';
-  setText(c.placeholder, shown ? '' : label);
+  c.img.alt = alt;
+  c.img.classList.toggle('is-input', alt === 'Input image');
+  const inset = Boolean(input) && alt !== 'Input image';
+  c.input.hidden = !inset;
+  if (inset && c.input.dataset.server !== input) {
+    c.input.dataset.server = input;
+    c.input.style.backgroundImage = `url("${imageSrc(input)}")`;
+  }
+  setText(c.placeholder, shown ? (alt === 'Input image' ? `${label} · input` : '') : label);
   const clickable = !running && n > 0;
   c.thumb.disabled = !clickable;
   c.thumb.tabIndex = clickable ? 0 : -1;
-  c.thumb.setAttribute('aria-label', clickable ? `Open the ${n > 1 ? `${n} images` : 'image'}` : c.img.alt || label);
+  c.thumb.setAttribute('aria-label', clickable ? `Open the ${n > 1 ? `${n} images` : 'image'}` : alt || label);
   c.count.hidden = running || n < 2;
   setText(c.count, `×${n}`);
 }
@@ -100,7 +114,8 @@ export function fillCard(c, task, { paused = false, previewUrl = null, stopping 
   c.li.className = `task is-${task.status}`;
   updateBadge(c.badge, task.status);
   const p = task.params || {};
-  const size = p.width && p.height ? ` · ${p.width}×${p.height}` : '';
+  const wxh = task.size || (p.width && p.height ? `${p.width}x${p.height}` : '');
+  const size = wxh ? ` · ${wxh.replace('x', '×')}` : '';
   setText(c.meta, `${task.type} · ${shortModel(task.checkpoint)}${size} · ${clock(task.created_at)}`);
   setText(c.prompt, p.prompt || '(no prompt)');
   c.prompt.title = p.prompt || '';

@@ -2,7 +2,7 @@
 // in taskcard.js. Polled while live: running ~1 s with its live preview, queued ~3 s,
 // final never.
 
-import { api, forgetImages } from './api.js';
+import { api } from './api.js';
 import { h, setText, STATUS_LABEL } from './dom.js';
 import { isPolling, nudge, poll, stop } from './poll.js';
 import * as store from './store.js';
@@ -197,9 +197,7 @@ async function removeTask(id) {
   button.disabled = true;
   try {
     await api.remove(id);
-    const task = store.get(id);
     store.remove(id);
-    if (task) forgetImages(task.images);
   } catch (e) {
     button.disabled = false;
     disarm(button);

@@ -1,7 +1,7 @@
 """Every error answer becomes a readable message next to what caused it: 422 next to
 the field it names, 413/429 at the form, 409/404 on the task card, 401 opens the key
-dialog. Real server answers where the stand-in gives them; the others are answered by
-Playwright's request interception (keys and per-user limits do not exist yet)."""
+dialog. Real server answers where the stand-in gives them easily; the others are
+answered by Playwright's request interception (a real 429 is in test_users.py)."""
 
 import json
 
@@ -42,13 +42,14 @@ def test_img2img_without_an_image_is_told_at_the_image(ui):
 def test_413_429_409_and_404_are_readable(ui, api):
     page = ui.open().page
 
-    # 429: the server's per-user queue limit (answered here: no limits server-side yet)
+    # 429: the hourly limit, with Retry-After
     page.route("**/queue/v1/txt2img", lambda route: route.fulfill(
         status=429, content_type="application/json", headers={"Retry-After": "30"},
-        body=json.dumps({"detail": "you have 5 queued tasks (limit max_queued_per_user)"})))
+        body=json.dumps({"detail": [{"loc": ["body"], "type": "limit.max_per_hour",
+                                     "msg": "you have 20 tasks submitted in the last hour; your limit max_per_hour is 20"}]})))
     ui.submit(expect_status=429, prompt="one too many")
     expect(page.locator("#form-error")).to_have_text(
-        "Too many tasks queued: you have 5 queued tasks (limit max_queued_per_user) Try again in 30 s.")
+        "Over your limit: you have 20 tasks submitted in the last hour; your limit max_per_hour is 20 Try again in 30 s.")
     page.unroute("**/queue/v1/txt2img")
 
     # 413 on img2img belongs to the image
@@ -86,38 +87,35 @@ def test_413_429_409_and_404_are_readable(ui, api):
         '"ends first": Not found: it may have been deleted, or it is not yours. It was taken off the list.')
 
 
-def test_401_asks_for_the_key_and_retries_with_it(ui):
-    page = ui.open().page
-    seen = []
-
-    def guarded(route):
-        auth = route.request.headers.get("authorization")
-        seen.append(auth)
-        if auth != "Bearer sesame":
-            route.fulfill(status=401, content_type="application/json", body=json.dumps({"detail": "missing or bad API key"}))
-        else:
-            route.continue_()
-
-    page.route("**/queue/v1/tasks?*", guarded)
-    page.reload()
+def test_401_asks_for_the_key_and_retries_with_it(start_server, make_ui):
+    server = start_server(admin_key="admin-key-0123456789abcdef")
+    alice = server.client().add_user("alice")
+    ui = make_ui(server.url)
+    page = ui.page
+    page.goto(f"{server.url}/queue/")
     dialog = page.locator("#key-dialog")
     expect(dialog).to_be_visible()
     expect(page.locator("#key-reason")).to_have_text("This server needs an API key.")
     expect(page.get_by_label("Your API key")).to_be_focused()
     ui.shot("errors-2-key-dialog")
-    page.get_by_label("Your API key").fill("sesame")
-    page.get_by_role("button", name="Save key").click()
-    expect(dialog).to_be_hidden()
-    expect(page.locator("#key-state")).to_have_text("API key saved")
-    expect(page.locator("#tasks-empty")).to_be_visible()
-    assert "Bearer sesame" in seen
-    assert page.evaluate("localStorage.getItem('taskqueue.apiKey')") == "sesame"
 
-    page.get_by_role("button", name="Forget key").click()
+    # a wrong key: refused, asked again
+    page.get_by_label("Your API key").fill("not-a-key-at-all-0000")
+    dialog.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#key-reason")).to_have_text("The server refused the saved API key. Enter a valid one.")
+    page.get_by_label("Your API key").fill(alice.key)
+    dialog.get_by_role("button", name="Sign in").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#who")).to_have_text("alice · user")
+    expect(page.locator("#tasks-empty")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('taskqueue.apiKey')") == alice.key
+
+    page.get_by_role("button", name="Sign out").click()
     assert page.evaluate("localStorage.getItem('taskqueue.apiKey')") is None
     # the next call is refused again: the dialog is back; cancelling it says so
     expect(dialog).to_be_visible(timeout=10000)
-    page.get_by_role("button", name="Cancel").click()
-    expect(page.locator("#key-state")).to_have_text("No API key")
-    expect(page.get_by_role("button", name="Enter API key")).to_be_visible()
+    expect(page.locator("#who")).to_have_text("")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#key-state")).to_have_text("Not signed in")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.locator("#tasks-error")).to_contain_text("An API key is needed")

@@ -43,21 +43,26 @@ def test_reload_keeps_everything(ui, api):
     expect(page.locator("#paused-notice")).to_be_hidden()
 
 
-def test_images_load_with_a_saved_key(ui, api):
-    """With a key saved, images are fetched with the Authorization header (an <img src>
-    cannot send it) and shown from blob: URLs. The open-mode server ignores the key."""
-    task_id = api.submit({"prompt": "behind a key", "width": 64, "height": 64, "steps": 3})
-    api.wait(task_id)
-    page = ui.open().page
-    page.evaluate("localStorage.setItem('taskqueue.apiKey', 'any-key')")
-    page.reload()
+def test_images_load_with_a_saved_key(start_server, make_ui):
+    """With users, the page sends the saved key with every API call, and the server's
+    image URLs carry a signature instead: <img src> opens them with no header at all."""
+    server = start_server(admin_key="admin-key-0123456789abcdef")
+    alice = server.client().add_user("alice")
+    task_id = alice.submit({"prompt": "behind a key", "width": 64, "height": 64, "steps": 3})
+    alice.wait(task_id)
+    ui = make_ui(server.url)
+    page = ui.page
+    page.goto(f"{server.url}/queue/#create")
+    page.evaluate("k => localStorage.setItem('taskqueue.apiKey', k)", alice.key)
+    ui.open()
+    expect(page.locator("#key-dialog")).to_be_hidden()
+    expect(page.locator("#who")).to_have_text("alice · user")
     card = ui.card(task_id)
     img = card.locator(".thumb img")
-    expect(img).to_have_attribute("src", re.compile("^blob:"))
+    # the card loads the small thumbnail, signed
+    expect(img).to_have_attribute("src", re.compile(r"^http.*/images/0/thumb\?exp=\d+&sig=\w+$"))
     img.evaluate("i => i.decode()")
     assert img.evaluate("i => i.naturalWidth") == 64
-    expect(page.locator("#key-state")).to_have_text("API key saved")
-    page.get_by_role("button", name="Forget key").click()
-    expect(page.get_by_role("button", name="Forget key")).to_be_hidden()
-    # everything is reloaded without the key: the same (open-mode) task, shown by URL
-    expect(ui.card(task_id).locator(".thumb img")).to_have_attribute("src", re.compile(r"^http.*/images/0$"))
+    src = img.get_attribute("src")
+    assert page.evaluate("u => fetch(u).then(r => r.status)", src) == 200  # no header
+    assert page.evaluate("u => fetch(u.split('?')[0]).then(r => r.status)", src) == 401  # unsigned: refused
