@@ -9,7 +9,7 @@ nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 # torch==2.13.0 is a CPU build; an unpinned torch would pull several GB of CUDA wheels.
-STANDIN = ["torch==2.13.0", "safetensors", "numpy", "Pillow", "uvicorn", "httpx", "pytest"]
+STANDIN = ["torch==2.13.0", "safetensors", "numpy", "Pillow", "uvicorn", "httpx", "pytest", "hypothesis"]
 DEPENDENCY_SETS = {
     # what webui v1.10.1 pins (requirements_versions.txt) and what fastapi 0.94 allows
     "webui-1.10.1": ["fastapi==0.94.0", "starlette==0.26.1", "pydantic==1.10.21", "httpx==0.24.1", "Pillow==9.5.0"],
