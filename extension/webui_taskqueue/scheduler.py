@@ -16,6 +16,7 @@ The policy, in two layers:
 from __future__ import annotations
 
 import bisect
+import heapq
 import dataclasses
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -76,28 +77,37 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
     are simulated in full (fairness, grouping, bounds, the clock advancing by
     `estimate`); the rest follow plain round-robin, which is what grouping converges to
     far ahead, at a cost linear in the queue length."""
+    window = max(1, policy.max_overtaken + 1)
     lists: Dict[str, List[Queued]] = {}
-    for task in sorted(queued, key=lambda t: (-t.priority, t.sort_order)):
+    for task in queued:
         lists.setdefault(task.owner, []).append(task)
+    # Without the tail, no list is read deeper than `exact` picks plus one window: the
+    # worker's plan (exact=1) then costs a linear pass, not a sort of the whole queue.
+    keep = None if tail else exact + window
+    for owner, tasks in lists.items():
+        if keep is not None and len(tasks) > 4 * keep:
+            lists[owner] = heapq.nsmallest(keep, tasks, key=_own_order)  # stable, as sorted()
+        else:
+            tasks.sort(key=_own_order)
     last = dict(served)
     rotation = sorted((_rank(owner, tasks[0], last), owner) for owner, tasks in lists.items())
-    overtaken = {t.task_id: t.overtaken for t in queued}
-    due = {t.task_id: t.due_since for t in queued if t.due_since is not None}
-    window = max(1, policy.max_overtaken + 1)
+    # the bookkeeping as this plan changes it; a task not in these has its stored values
+    overtaken: Dict[str, int] = {}
+    due: Dict[str, float] = {}
     order: List[Queued] = []
     starts: Dict[str, float] = {}
     clock, first_overtaken, first_due = now, [], []
     while rotation and len(order) < exact:
         fair = _window(rotation, lists, window)
         head = fair[0]
-        if head.task_id not in due:
+        if head.due_since is None and head.task_id not in due:
             due[head.task_id] = clock
             if not order:
                 first_due.append(head.task_id)
         k = _grouped(fair, loaded, clock, policy, overtaken, due)
         chosen = fair[k]
         for skipped in fair[:k]:
-            overtaken[skipped.task_id] += 1
+            overtaken[skipped.task_id] = overtaken.get(skipped.task_id, skipped.overtaken) + 1
         if not order:
             first_overtaken = [t.task_id for t in fair[:k]]
         _take(chosen, rotation, lists, last, clock)
@@ -121,6 +131,10 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
         depth += 1
         rotation = [(rank, owner) for rank, owner in rotation if depth < len(lists[owner])]
     return Plan(order=order, overtaken=first_overtaken, due=first_due, starts=starts if estimate else {})
+
+
+def _own_order(task: Queued) -> tuple:
+    return (-task.priority, task.sort_order)
 
 
 def _rank(owner: str, head: Queued, last: Dict[str, float]) -> tuple:
@@ -157,7 +171,8 @@ def _grouped(fair: List[Queued], loaded: Optional[Model], now: float, policy: Po
     for k in range(1, len(fair)):
         blocker = fair[k - 1]
         highest = max(highest, blocker.priority)
-        if overtaken[blocker.task_id] >= policy.max_overtaken or now - due.get(blocker.task_id, now) >= policy.max_delay:
+        since = due.get(blocker.task_id, blocker.due_since if blocker.due_since is not None else now)
+        if overtaken.get(blocker.task_id, blocker.overtaken) >= policy.max_overtaken or now - since >= policy.max_delay:
             return 0
         if matches(fair[k], loaded) and fair[k].priority >= highest:
             return k

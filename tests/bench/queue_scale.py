@@ -1,0 +1,305 @@
+"""The queue with 10,000 tasks waiting: status polls, the worker's pick, and throughput
+while many clients poll.
+
+The stand-in webui runs as its own process (three small checkpoints, users on). The
+queue is paused and QUEUED tasks are enqueued over HTTP by several threads, from
+USERS users on random checkpoints: txt2img 64x64 with 2 steps, and IMG2IMG of them
+img2img with a ~5 MB PNG of noise as init image (placed in the back half of the queue,
+so that the throughput windows below run txt2img only). Then:
+  poll latency   GET /queue/v1/tasks/{id} of queued tasks, sequential samples, queue
+                 paused (the plan cached) and queue running (the plan changes after
+                 every task), and the 50 pollers' own samples
+  throughput     queue resumed; equal windows of WINDOW s, ABAB: nobody polling, then
+                 POLLERS clients (threads with httpx) each polling a queued task once a
+                 second; tasks finished per window from the server's own finished_at
+  gap            from the outside: one task's process_finished_at to the next's
+                 process_started_at, in those windows (the worker's whole turnaround:
+                 record, plan, start)
+  pick           in-process, after the server stopped, on a copy of its SQLite file
+                 (~10,000 queued rows): Planner.next() (what the worker calls per task,
+                 light records warm in memory as in the server), and SQLiteStore.start
+The last line printed is a JSON object: queued, poll_p99_ms (the worst of the poll
+figures), pick_ms (median Planner.next()), throughput_polled_vs_idle, and the rest raw."""
+
+import base64
+import concurrent.futures
+import datetime
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "extension"))
+
+import httpx  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from contract.client import StandIn  # noqa: E402
+
+ADMIN_KEY = "tq_bench-admin-key-000000000"
+QUEUED, IMG2IMG, USERS = 10_000, 20, 4
+CHECKPOINTS = ("modelA", "modelB", "modelC")
+POLLERS, WINDOW, WINDOWS = 50, 20.0, 4
+Q = "/queue/v1"
+
+
+def seconds(iso):
+    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def noise_png(megabytes=5.0) -> str:
+    side = int((megabytes * 1024 * 1024 / 3) ** 0.5) + 1
+    image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def ms(x):
+    return round(x * 1000, 2)
+
+
+def enqueue(url, keys, image):
+    """QUEUED tasks from the users in `keys`, several threads; returns [(id, kind)] in
+    submission order (approximately: threads interleave)."""
+    rng = random.Random(1)
+    img2img_at = set(rng.sample(range(QUEUED // 2, QUEUED), IMG2IMG))
+    jobs = []
+    for i in range(QUEUED):
+        key = keys[i % len(keys)]
+        payload = {"prompt": f"task {i}", "steps": 2, "width": 64, "height": 64, "seed": i,
+                   "checkpoint": rng.choice(CHECKPOINTS)}
+        kind = "txt2img"
+        if i in img2img_at:
+            kind = "img2img"
+            payload.update(init_images=[image], denoising_strength=0.5)
+        jobs.append((i, key, kind, payload))
+    local = threading.local()
+
+    def submit(job):
+        i, key, kind, payload = job
+        if not hasattr(local, "http"):
+            local.http = httpx.Client(base_url=url, timeout=300)
+        r = local.http.post(f"{Q}/{kind}", json=payload, headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 202, r.text[:500]
+        return i, r.json()["task_id"], kind, key
+
+    done, started = [], time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        for n, result in enumerate(pool.map(submit, jobs), start=1):
+            done.append(result)
+            if n % 1000 == 0:
+                print(f"enqueued {n} in {time.monotonic() - started:.1f}s", flush=True)
+    return sorted(done), time.monotonic() - started
+
+
+def poll_samples(http, ids, count):
+    out = []
+    for n in range(count):
+        task_id = ids[n % len(ids)]
+        t0 = time.perf_counter()
+        r = http.get(f"{Q}/tasks/{task_id}")
+        out.append(time.perf_counter() - t0)
+        assert r.status_code == 200, r.text[:300]
+    return out
+
+
+class Pollers:
+    """POLLERS threads, each polling one queued task once a second while on."""
+
+    def __init__(self, url, key, ids):
+        self.url, self.key, self.ids = url, key, ids
+        self.latencies, self.errors = [], 0
+        self._stop = threading.Event()
+        self._threads = []
+
+    def start(self):
+        self._stop.clear()
+        for n in range(POLLERS):
+            t = threading.Thread(target=self._run, args=(self.ids[n % len(self.ids)], n / POLLERS), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _run(self, task_id, offset):
+        with httpx.Client(base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {self.key}"}) as http:
+            if self._stop.wait(offset):  # spread the clients over the second
+                return
+            while not self._stop.is_set():
+                t0 = time.perf_counter()
+                try:
+                    r = http.get(f"{Q}/tasks/{task_id}")
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                took = time.perf_counter() - t0
+                if ok:
+                    self.latencies.append(took)
+                else:
+                    self.errors += 1
+                self._stop.wait(max(0.0, 1.0 - took))
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+        self._threads = []
+
+
+def finished_tasks(http, since):
+    """Every task finished after `since` (server time), from the admin's list."""
+    out, offset = [], 0
+    while True:
+        r = http.get(f"{Q}/tasks", params={"status": "done,failed", "all": "true", "limit": 500, "offset": offset})
+        assert r.status_code == 200, r.text[:300]
+        page = r.json()["data"]
+        out += [t for t in page if t.get("finished_at") and seconds(t["finished_at"]) >= since]
+        if len(page) < 500 or (page and seconds(page[-1]["created_at"]) < since - 3600):
+            break
+        offset += 500
+    return out
+
+
+def time_pick(db_path):
+    """Planner.next() and SQLiteStore.start on a copy of the server's database."""
+    from webui_taskqueue.planner import Planner
+    from webui_taskqueue.scheduler import Policy
+    from webui_taskqueue.sqlite_store import SQLiteStore
+
+    class Host:
+        def loaded_checkpoint(self):
+            return self.loaded
+
+    store = SQLiteStore(db_path)
+    host = Host()
+    planner = Planner(store, host, Policy)
+    queued = len(store.queued_light())  # warms the light records, as the server's are
+    host.loaded = store.queued_light()[0].checkpoint
+    nexts, starts, now = [], [], time.time()
+    for n in range(60):
+        t0 = time.perf_counter()
+        plan = planner.next()
+        nexts.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        task = store.start(plan.order[0].task_id, now + n, plan.overtaken, plan.due)
+        starts.append(time.perf_counter() - t0)
+        host.loaded = task.checkpoint
+    t0 = time.perf_counter()
+    planner.current()
+    current = time.perf_counter() - t0
+    store.close()
+    return queued, nexts, starts, current
+
+
+def main():
+    folder = tempfile.mkdtemp(prefix="bench-scale-")
+    server = StandIn(folder, step_seconds=0.02, checkpoints=CHECKPOINTS, admin_key=ADMIN_KEY).start()
+    result = {"benchmark": "queue_scale"}
+    try:
+        admin = server.client()
+        assert admin.post(f"{Q}/queue/pause").status_code == 200
+        keys = []
+        for n in range(USERS):
+            r = admin.post(f"{Q}/users", json={"name": f"user{n}", "role": "user",
+                                              "limits": {"max_queued": 0, "max_per_hour": 0}})
+            assert r.status_code == 201, r.text
+            keys.append(r.json()["key"])
+        image = noise_png()
+        print(f"init image: {len(image) / 1e6:.1f} MB of base64", flush=True)
+        submitted, enqueue_s = enqueue(server.url, keys, image)
+        queued = admin.get(f"{Q}/health").json()["queued"]
+        print(f"{queued} queued in {enqueue_s:.1f}s", flush=True)
+        result.update(queued=queued, enqueue_s=round(enqueue_s, 1), enqueue_per_s=round(len(submitted) / enqueue_s, 1))
+
+        http = admin.http
+        txt = [task_id for _, task_id, kind, _ in submitted if kind == "txt2img"]
+        img = [task_id for _, task_id, kind, _ in submitted if kind == "img2img"]
+        back = txt[len(txt) // 2:]  # stay queued throughout
+        rng = random.Random(2)
+        poll_ids = rng.sample(back, 200) + txt[:5]
+        poll_samples(http, poll_ids, 50)  # warm-up
+        paused = poll_samples(http, poll_ids, 2000)
+        paused_img = poll_samples(http, img, 200)
+        print(f"poll paused p50 {ms(pct(paused, 50))} p99 {ms(pct(paused, 99))} ms; "
+              f"img2img p99 {ms(pct(paused_img, 99))} ms", flush=True)
+
+        # throughput: ABAB windows, A = nobody polling, B = POLLERS clients
+        assert http.post(f"{Q}/queue/resume").status_code == 200
+        time.sleep(3)  # past the first model load
+        pollers = Pollers(server.url, ADMIN_KEY, rng.sample(back, POLLERS))
+        windows = []
+        for w in range(WINDOWS):
+            polled = w % 2 == 1
+            if polled:
+                pollers.start()
+            start = time.time()
+            time.sleep(WINDOW)
+            end = time.time()
+            if polled:
+                pollers.stop()
+            windows.append((polled, start, end))
+            print(f"window {w}: {'polled' if polled else 'idle'}", flush=True)
+        running = poll_samples(http, poll_ids, 500)  # the queue still running: the plan changes per task
+        assert http.post(f"{Q}/queue/pause").status_code == 200
+        time.sleep(1)
+        done = finished_tasks(http, windows[0][1] - 5)
+        counts = {True: 0, False: 0}
+        for polled, start, end in windows:
+            counts[polled] += sum(start <= seconds(t["finished_at"]) < end for t in done)
+        ordered = sorted(done, key=lambda t: seconds(t["process_started_at"]))
+        gaps = [seconds(b["process_started_at"]) - seconds(a["process_finished_at"])
+                for a, b in zip(ordered, ordered[1:])
+                if windows[0][1] <= seconds(a["process_finished_at"]) < windows[-1][2]]
+        runs = [seconds(t["process_finished_at"]) - seconds(t["process_started_at"]) for t in ordered]
+        result.update(
+            poll_p50_paused_ms=ms(pct(paused, 50)), poll_p99_paused_ms=ms(pct(paused, 99)),
+            poll_p99_img2img_paused_ms=ms(pct(paused_img, 99)),
+            poll_p50_running_ms=ms(pct(running, 50)), poll_p99_running_ms=ms(pct(running, 99)),
+            poll_p99_pollers_ms=ms(pct(pollers.latencies, 99)) if pollers.latencies else None,
+            poll_samples=len(paused) + len(running) + len(pollers.latencies), poller_errors=pollers.errors,
+            finished_idle=counts[False], finished_polled=counts[True],
+            throughput_polled_vs_idle=round(counts[True] / max(counts[False], 1), 3),
+            gap_ms_median=ms(statistics.median(gaps)) if gaps else None,
+            gap_ms_p95=ms(pct(gaps, 95)) if gaps else None,
+            generate_ms_median=ms(statistics.median(runs)) if runs else None,
+        )
+        result["poll_p99_ms"] = max(result["poll_p99_paused_ms"], result["poll_p99_running_ms"],
+                                    result["poll_p99_pollers_ms"] or 0)
+    finally:
+        server.stop()
+    db = os.path.join(server.data_dir, "task-queue", "tasks.sqlite3")
+    if not os.path.exists(db):
+        db = next(os.path.join(d, f) for d, _, fs in os.walk(server.data_dir) for f in fs if f.endswith(".sqlite3"))
+    copy = os.path.join(folder, "copy.sqlite3")
+    shutil.copy(db, copy)
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            shutil.copy(db + suffix, copy + suffix)
+    queued, nexts, starts, current = time_pick(copy)
+    result.update(pick_queued=queued, pick_ms=ms(statistics.median(nexts)), pick_ms_max=ms(max(nexts)),
+                  start_ms_median=ms(statistics.median(starts)), plan_current_ms=ms(current),
+                  db_mb=round(os.path.getsize(copy) / 1e6, 1))
+    result["goals_met"] = {
+        "poll_p99<20ms": result["poll_p99_ms"] < 20,
+        "pick<10ms": result["pick_ms"] < 10,
+        "polled/idle>=0.95": result["throughput_polled_vs_idle"] >= 0.95,
+    }
+    shutil.rmtree(folder, ignore_errors=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
