@@ -81,7 +81,7 @@ function makeRow(id) {
       h('div', { class: 'task-head' }, r.badge, r.owner, r.meta),
       r.prompt,
       h('div', { class: 'state' }, r.bar, r.state)),
-    r.actions);
+    id ? r.actions : null);
   return r;
 }
 

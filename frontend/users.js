@@ -5,7 +5,7 @@
 
 import { api } from './api.js';
 import { clock, h, setText } from './dom.js';
-import { isAdmin } from './me.js';
+import { currentUser, isAdmin } from './me.js';
 import { poll, stop } from './poll.js';
 
 const EVERY = 10000;
@@ -66,6 +66,7 @@ function render(users) {
 function makeRow(name) {
   const r = { name };
   r.role = h('span', { class: 'badge role' });
+  r.you = h('span', { class: 'muted small', hidden: true }, '(you)');
   r.usage = h('span', { class: 'meta' });
   r.limits = h('p', { class: 'muted small user-limits' });
   r.keys = h('ul', { class: 'keys', 'aria-label': `Keys of ${name}` });
@@ -73,7 +74,7 @@ function makeRow(name) {
   r.revoke = h('button', { type: 'button', class: 'danger small', 'aria-label': `Revoke user ${name}`, onclick: () => revokeUser(r) }, 'Revoke user');
   r.editor = makeEditor(r);
   r.li = h('li', { class: 'user', dataset: { user: name } },
-    h('div', { class: 'task-head' }, h('strong', { class: 'user-name' }, name), r.role, r.usage),
+    h('div', { class: 'task-head' }, h('strong', { class: 'user-name' }, name), r.you, r.role, r.usage),
     r.limits,
     r.keys,
     h('div', { class: 'actions' },
@@ -96,6 +97,10 @@ function limitText(limits) {
 
 function fillRow(r, user) {
   r.user = user;
+  // revoking oneself would lock this page out: another admin does that
+  const self = user.name === currentUser()?.name;
+  r.you.hidden = !self;
+  r.revoke.hidden = self;
   setText(r.role, user.role);
   r.role.className = `badge role role-${user.role}`;
   setText(r.usage, `${user.usage.queued} queued · ${user.usage.last_hour} this hour`);
@@ -132,10 +137,8 @@ function makeEditor(r) {
     h('p', { class: 'muted small' }, 'Empty: the default for everyone. 0: no limit. Checkpoints: names, separated by commas.'),
     e.error,
     h('button', { type: 'submit', class: 'primary small' }, 'Save limits'));
+  // filled while closed (fillRow), so that opening it never overwrites what is typed
   e.details = h('details', { class: 'limits-edit' }, h('summary', {}, 'Edit role and limits'), e.form);
-  e.details.addEventListener('toggle', () => {
-    if (e.details.open && r.user) fillEditor(e, r.user);
-  });
   return e;
 }
 

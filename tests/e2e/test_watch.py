@@ -90,3 +90,14 @@ def test_img2img_with_a_picked_image(ui, api, tmp_path):
     task = api.task(accepted["task_id"])
     assert task["type"] == "img2img" and task["params"]["denoising_strength"] == 0.5
     expect(card.locator(".meta")).to_contain_text("img2img")
+    # its input image: a small inset on the card, and next to the result in the viewer
+    inset = card.locator(".thumb-input")
+    expect(inset).to_be_visible()
+    assert "/inputs/0" in inset.evaluate("e => e.style.backgroundImage")
+    card.locator(".thumb").click()
+    expect(ui.page.locator("#viewer-input")).to_be_visible()
+    source = ui.page.locator("#viewer-input-image")
+    expect(source).to_have_attribute("src", re.compile(r"/inputs/0$"))
+    source.evaluate("i => i.decode()")
+    assert source.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [64, 64]
+    ui.shot("watch-4-img2img-viewer")
