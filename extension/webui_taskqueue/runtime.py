@@ -49,7 +49,7 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_user_max_images": (0, "Per user: most images per task, batch size x batch count (0: no limit)"),
     "task_queue_user_checkpoints": ("", "Per user: checkpoints allowed, comma-separated titles or names (empty: all)"),
     # the scheduler: fair turns, and grouping by the loaded model within these bounds
-    "task_queue_max_overtaken": (8, "Fewer model switches: most times a task may be overtaken by one on the loaded model (0: never)"),
+    "task_queue_max_overtaken": (12, "Fewer model switches: most times a task may be overtaken by one on the loaded model (0: never)"),
     "task_queue_max_delay": (120, "Fewer model switches: most seconds a task may wait beyond its fair turn"),
     "task_queue_readahead": (True, "Read the next task's checkpoint into memory while a task runs"),
 }

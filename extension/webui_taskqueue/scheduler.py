@@ -44,7 +44,7 @@ class Queued:
 
 @dataclasses.dataclass(frozen=True)
 class Policy:
-    max_overtaken: int = 8
+    max_overtaken: int = 12
     max_delay: float = 120.0
 
 
@@ -58,6 +58,7 @@ class Plan:
     overtaken: List[str]
     due: List[str]
     starts: Dict[str, float]
+    ends: Dict[str, float] = dataclasses.field(default_factory=dict)  # expected seconds until each is done
     positions: Dict[str, int] = dataclasses.field(default_factory=dict)  # task_id -> 1-based place
 
     def __post_init__(self) -> None:
@@ -96,6 +97,7 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
     due: Dict[str, float] = {}
     order: List[Queued] = []
     starts: Dict[str, float] = {}
+    ends: Dict[str, float] = {}
     clock, first_overtaken, first_due = now, [], []
     while rotation and len(order) < exact:
         fair = _window(rotation, lists, window)
@@ -115,6 +117,7 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
         starts[chosen.task_id] = clock - now
         if estimate is not None:
             clock += estimate(chosen, loaded)
+            ends[chosen.task_id] = clock - now
         loaded = (chosen.checkpoint, chosen.vae if chosen.vae is not None else (loaded[1] if loaded else None))
     # the tail: round-robin rounds over what is left, in the rotation's order
     depth = 0
@@ -127,10 +130,11 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
                 starts[task.task_id] = clock - now
                 if estimate is not None:
                     clock += estimate(task, loaded)
+                    ends[task.task_id] = clock - now
                 loaded = (task.checkpoint, task.vae)
         depth += 1
         rotation = [(rank, owner) for rank, owner in rotation if depth < len(lists[owner])]
-    return Plan(order=order, overtaken=first_overtaken, due=first_due, starts=starts if estimate else {})
+    return Plan(order=order, overtaken=first_overtaken, due=first_due, starts=starts if estimate else {}, ends=ends)
 
 
 def _own_order(task: Queued) -> tuple:

@@ -271,14 +271,12 @@ class QueueService:
 
     def _view(self, task: Task) -> TaskView:
         if task.status == TaskStatus.QUEUED:
-            plan = self.planner.current()
+            plan = self.planner.current(needs=task.task_id)
             position = plan.positions.get(task.task_id)
             running = self.worker.running_id() is not None
             view = TaskView(task, position=position, ahead=None if position is None else position - 1 + running)
             if position is not None and self.planner.speeds.known:
-                light = plan.order[position - 1]
-                view.eta = round(self._running_left() + plan.starts[task.task_id]
-                                 + self.planner.estimate(light, None if position > 1 else self.planner.loaded()), 1)
+                view.eta = round(self._running_left() + plan.ends[task.task_id], 1)
             return view
         if task.status == TaskStatus.RUNNING:
             progress = self.worker.progress(task.task_id)
@@ -295,12 +293,11 @@ class QueueService:
 
     def _eta_all(self, plan, running: int) -> Optional[float]:
         """Seconds until everything queued now is done."""
-        if not self.planner.speeds.known or not plan.order:
-            return None if running and not plan.order else (0.0 if not plan.order else None)
-        last = plan.order[-1]
-        prev = plan.order[-2].checkpoint if len(plan.order) > 1 else None
-        return round(self._running_left() + plan.starts[last.task_id]
-                     + self.planner.estimate(last, (prev, None) if prev else self.planner.loaded()), 1)
+        if not plan.order:
+            return self._running_left() if running else 0.0
+        if not self.planner.speeds.known:
+            return None
+        return round(self._running_left() + plan.ends[plan.order[-1].task_id], 1)
 
 
 def _light_task(light: Queued) -> Task:
