@@ -8,9 +8,12 @@ import { api } from './api.js';
 import { h, setText, shortModel, updateBadge, placeText, progressText } from './dom.js';
 import { currentUser, isAdmin } from './me.js';
 import { poll, stop, nudge } from './poll.js';
+import * as store from './store.js';
 
 const EVERY = 1500;
 const rows = new Map(); // task_id (or "anon:<n>") -> {li, parts}
+const details = new Map(); // task_id -> params, or null while asked for (they never change)
+const ASKING_AT_ONCE = 4;
 let paused = null;
 
 const $ = (id) => document.getElementById(id);
@@ -50,6 +53,7 @@ function render(q) {
       rows.delete(key);
     }
   }
+  for (const id of details.keys()) if (!seen.has(id)) details.delete(id);
   const queued = q.count - q.running;
   let text = q.count ? `${q.running} running, ${queued} queued` : 'The queue is empty.';
   const me = currentUser();
@@ -85,12 +89,34 @@ function makeRow(id) {
   return r;
 }
 
+/** The queue's entries carry no parameters: mine are in the store; others' (admins
+ * only) are asked for once each, a few at a time, and filled in when they come. */
+function paramsOf(task) {
+  if (task.params && Object.keys(task.params).length) return task.params;
+  const own = store.get(task.task_id);
+  if (own?.params) return own.params;
+  if (details.get(task.task_id)) return details.get(task.task_id);
+  const asking = [...details.values()].filter((v) => v === null).length;
+  if (!details.has(task.task_id) && asking < ASKING_AT_ONCE) {
+    const id = task.task_id;
+    details.set(id, null);
+    api.task(id, { background: true }).then((full) => {
+      if (!details.has(id)) return;
+      details.set(id, full.params || {});
+      const row = rows.get(id);
+      if (row?.task) updateRow(row, row.task);
+    }).catch(() => details.delete(id));
+  }
+  return null;
+}
+
 function size(task) {
   const s = task.size || (task.params?.width ? `${task.params.width}x${task.params.height}` : '');
   return s ? ` · ${s.replace('x', '×')}` : '';
 }
 
 function updateRow(r, task) {
+  r.task = task;
   const running = task.status === 'running';
   setText(r.pos, running ? '▶' : String(task.position ?? ''));
   r.pos.setAttribute('aria-label', running ? 'running now' : `position ${task.position}`);
@@ -102,10 +128,10 @@ function updateRow(r, task) {
     r.prompt.hidden = true;
   } else {
     setText(r.owner, task.owner);
-    const p = task.params || {};
-    setText(r.meta, `${task.type} · ${model}${size(task)} · ${p.steps ?? '?'} steps`);
-    setText(r.prompt, p.prompt || '(no prompt)');
-    r.prompt.title = p.prompt || '';
+    const p = paramsOf(task);
+    setText(r.meta, `${task.type} · ${model}${size(task)}${p?.steps ? ` · ${p.steps} steps` : ''}`);
+    setText(r.prompt, p ? p.prompt || '(no prompt)' : '…');
+    r.prompt.title = p?.prompt || '';
   }
   r.bar.classList.toggle('idle', !running);
   const fraction = running && task.progress ? task.progress.fraction : 0;

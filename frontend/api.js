@@ -107,6 +107,8 @@ export async function request(path, { method = 'GET', body, query, background = 
       throw new ApiError(0, 'The server is not answering.');
     }
     succeeded();
+    // signed out or in as someone else meanwhile: this answer is the last user's; ask again
+    if (method === 'GET' && authHeader() !== auth && attempt < 3) continue;
     if (res.status === 401 && attempt < 3) {
       const reason = getKey() ? 'The server refused the saved API key. Enter a valid one.' : 'This server needs an API key.';
       if (await askForKey(reason, { background })) continue;

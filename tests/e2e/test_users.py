@@ -75,6 +75,9 @@ def test_two_users_see_only_their_own_and_the_admin_sees_all(start_server, make_
     expect(a.page.locator("li.qrow.anon .meta").first).to_have_text("someone else's task · modelB · 64×64")
     expect(a.page.locator("#queue-summary")).to_have_text("0 running, 4 queued (2 yours)")
     a.shot("users-1-queue-as-alice")
+    b.page.set_viewport_size(PHONE)
+    assert b.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    b.shot("users-1-phone-queue-as-bob", full_page=False)
     # and the API does not let one stop the other's either
     assert alice.post(f"/queue/v1/tasks/{b1}/interrupt").status_code == 404
     assert bob.post(f"/queue/v1/tasks/{a1}/interrupt").status_code == 404
