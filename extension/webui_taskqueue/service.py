@@ -81,6 +81,7 @@ class QueueService:
                     params=params, created_at=now, sort_order=now, work=work_of(params),
                     size=f"{params.get('width', 512)}x{params.get('height', 512)}")
         self.store.add(task, max_queued=limits["max_queued"], max_per_hour=limits["max_per_hour"])
+        self.planner.invalidate()
         self.worker.notify()
         return self._view(task)
 
@@ -190,7 +191,9 @@ class QueueService:
         task = self._owned(user, task_id)
         if task.status == TaskStatus.QUEUED:
             try:
-                return self._view(self.store.cancel(task_id, self.clock()))
+                task = self.store.cancel(task_id, self.clock())
+                self.planner.invalidate()
+                return self._view(task)
             except InvalidTransition:
                 pass  # the worker took it a moment ago: interrupt it instead
         if self.worker.interrupt(task_id):
@@ -249,7 +252,9 @@ class QueueService:
 
     def _reorder(self, task_id: str, **changes) -> TaskView:
         try:
-            return self._view(self.store.reorder(task_id, **changes))
+            task = self.store.reorder(task_id, **changes)
+            self.planner.invalidate()
+            return self._view(task)
         except InvalidTransition as e:
             raise Conflict(str(e)) from None
 
