@@ -17,8 +17,9 @@ class QuotaExceeded(Exception):
 
     def __init__(self, limit: str, allowed: int, usage: Usage, retry_after: Optional[int] = None):
         self.limit, self.allowed, self.usage, self.retry_after = limit, allowed, usage, retry_after
-        what = {"max_queued": "tasks queued at once", "max_per_hour": "tasks submitted in the last hour"}[limit]
         have = usage.queued if limit == "max_queued" else usage.last_hour
+        tasks = "task" if have == 1 else "tasks"
+        what = {"max_queued": f"{tasks} queued at once", "max_per_hour": f"{tasks} submitted in the last hour"}[limit]
         super().__init__(f"you have {have} {what}; your limit {limit} is {allowed}")
 
     def detail(self) -> List[Dict[str, Any]]:

@@ -140,6 +140,7 @@ class UserPublic(BaseModel):
 class UsersPublic(BaseModel):
     data: List[UserPublic]
     count: int
+    defaults: Limits  # the limits of everyone who has none of their own (Settings; null: none)
 
 
 class MePublic(BaseModel):
@@ -181,7 +182,7 @@ def task_public(view: TaskView, links) -> Dict[str, Any]:
         **common,
         "task_id": task_id,
         "owner": task.owner,
-        "mine": True,
+        "mine": view.mine,
         "finished_at": iso(task.finished_at),
         "process_started_at": iso(task.process_started_at),
         "process_finished_at": iso(task.process_finished_at),

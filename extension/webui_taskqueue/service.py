@@ -43,6 +43,7 @@ class TaskView:
     position: Optional[int] = None
     progress: Optional[Progress] = None
     anonymous: bool = False  # someone else's task in the queue view: no id, prompt, owner or images
+    mine: bool = True  # the caller's own task (an admin sees others' in full, not as theirs)
     ahead: Optional[int] = None  # tasks that will run before it, the running one included
     eta: Optional[float] = None  # seconds until it is expected to be done
 
@@ -117,7 +118,7 @@ class QueueService:
     # ---- read ----------------------------------------------------------------------------
 
     def get(self, user: User, task_id: str) -> TaskView:
-        return self._view(self._owned(user, task_id))
+        return self._mine(user, self._view(self._owned(user, task_id)))
 
     def list(self, user: User, statuses: Sequence[TaskStatus], limit: int, offset: int,
              owner: Optional[str] = None, everyone: bool = False) -> Tuple[List[TaskView], int]:
@@ -126,7 +127,7 @@ class QueueService:
         elif owner is None and not everyone:
             owner = user.name
         tasks, count = self.store.list(owner=owner, statuses=statuses, limit=limit, offset=offset)
-        return [self._view(t) for t in tasks], count
+        return [self._mine(user, self._view(t)) for t in tasks], count
 
     def queue(self, user: User, limit: int = 500, offset: int = 0) -> dict:
         """Running and queued tasks in run order (a page of them), other people's
@@ -137,7 +138,8 @@ class QueueService:
         for light in plan.order[max(0, offset - len(running)): offset + limit - len(running)]:
             views.append(self._view(_light_task(light)))
         for view in views:
-            view.anonymous = not (user.is_admin or view.task.owner == user.name)
+            view.mine = view.task.owner == user.name
+            view.anonymous = not (user.is_admin or view.mine)
         queued = len(plan.order)
         return {"paused": self.store.get_flag(PAUSED), "running": len(running), "data": views[:limit],
                 "count": len(running) + queued, "eta_seconds": self._eta_all(plan, len(running))}
@@ -273,6 +275,11 @@ class QueueService:
         if task is None or not (user.is_admin or task.owner == user.name):
             raise NotFound(f"no task {task_id}")
         return task
+
+    @staticmethod
+    def _mine(user: User, view: TaskView) -> TaskView:
+        view.mine = view.task.owner == user.name
+        return view
 
     def _view(self, task: Task) -> TaskView:
         if task.status == TaskStatus.QUEUED:

@@ -15,6 +15,7 @@ import secrets
 from typing import Any, Dict, Optional
 
 KEY_PREFIX_LENGTH = 11  # "tq_" and 8 characters
+GENERATED = re.compile(r"^tq_[A-Za-z0-9_-]{32}$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 # Per-user limits (API.md "Limits"). A user's own value of None means "the default for
@@ -66,7 +67,11 @@ def digest(key: str) -> str:
 
 
 def prefix_of(key: str) -> str:
-    return key[:KEY_PREFIX_LENGTH]
+    """A made key's first characters (8 of its random ones: 144 bits stay secret); for
+    a key the owner chose, a digest's, which give nothing of the key away."""
+    if GENERATED.match(key):
+        return key[:KEY_PREFIX_LENGTH]
+    return "#" + digest(key)[:KEY_PREFIX_LENGTH - 1]
 
 
 def name_problem(name: Any) -> Optional[str]:

@@ -32,7 +32,8 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
     def list_users(services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Admins: every user with key prefixes (never keys), limits and usage."""
         views = services.accounts.list(who.user)
-        return {"data": [schemas.user_public(v) for v in views], "count": len(views)}
+        defaults = {k: v or None for k, v in services.accounts.user_limits().items()}
+        return {"data": [schemas.user_public(v) for v in views], "count": len(views), "defaults": defaults}
 
     @router.get("/users/{name}", response_model=schemas.UserPublic, responses=USER_ERRORS)
     def get_user(name: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
