@@ -1,11 +1,12 @@
-// The queue view: every queued and running task in run order. The caller's own tasks
-// in full with Stop / Cancel; other people's as anonymous entries ("someone else's
-// task · modelA · 512×512") without prompt, owner or button. Admins see every task in
-// full with its owner, can stop any, and pause / resume the queue (user management is
-// in users.js). Polled only while the view is shown.
+// The queue view: every queued and running task in the server's run order, each with
+// its ETA, and the whole queue's ETA on top. The caller's own tasks in full with Stop /
+// Cancel and "Move to front / back"; other people's as anonymous entries ("someone
+// else's task · modelA · 512×512") without prompt, owner or button. Admins see every
+// task in full with its owner, can stop and move any, and pause / resume the queue (user
+// management is in users.js). Polled only while the view is shown.
 
 import { api } from './api.js';
-import { h, setText, shortModel, updateBadge, placeText, progressText } from './dom.js';
+import { h, setText, shortModel, updateBadge, aheadText, steadyEta, etaWords, progressText } from './dom.js';
 import { currentUser, isAdmin } from './me.js';
 import { poll, stop, nudge } from './poll.js';
 import * as store from './store.js';
@@ -15,6 +16,7 @@ const rows = new Map(); // task_id (or "anon:<n>") -> {li, parts}
 const details = new Map(); // task_id -> params, or null while asked for (they never change)
 const ASKING_AT_ONCE = 4;
 let paused = null;
+let totalEta = null; // the whole queue's ETA as last shown (steadyEta)
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +36,7 @@ async function refresh() {
 function render(q) {
   setPausedState(q.paused);
   const list = $('queue-list');
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
   const seen = new Set();
   let anon = 0;
   q.data.forEach((task, i) => {
@@ -54,14 +57,25 @@ function render(q) {
     }
   }
   for (const id of details.keys()) if (!seen.has(id)) details.delete(id);
-  const queued = q.count - q.running;
-  let text = q.count ? `${q.running} running, ${queued} queued` : 'The queue is empty.';
-  const me = currentUser();
-  if (q.count && !isAdmin() && me) {
-    const mine = q.data.filter((t) => t.task_id && t.owner === me.name).length;
-    text += ` (${mine} yours)`;
+  // a row moved in the list loses the focus: give it back (a keyboard user moving a task)
+  if (focused && focused.isConnected && document.activeElement !== focused) focused.focus();
+  setText($('queue-summary'), summary(q));
+}
+
+/** "1 running · 3 queued · all done in about 6 min (2 yours)" */
+function summary(q) {
+  if (!q.count) {
+    totalEta = null;
+    return 'The queue is empty.';
   }
-  setText($('queue-summary'), text);
+  const parts = [];
+  if (q.running) parts.push(`${q.running} running`);
+  parts.push(`${q.count - q.running} queued`);
+  totalEta = steadyEta(q.eta_seconds, totalEta);
+  if (totalEta !== null) parts.push(`all done in about ${etaWords(totalEta)}`);
+  let text = parts.join(' · ');
+  if (!isAdmin() && currentUser()) text += ` (${q.data.filter((t) => t.mine).length} yours)`;
+  return text;
 }
 
 function makeRow(id) {
@@ -77,7 +91,12 @@ function makeRow(id) {
   r.actions = h('div', { class: 'actions' });
   if (id) {
     r.button = h('button', { type: 'button', class: 'danger small', onclick: () => stopAny(id, r) }, 'Stop');
-    r.actions.append(r.button, r.msg);
+    r.front = h('button', { type: 'button', class: 'secondary small', 'aria-label': 'Move to front', title: 'Move to front',
+      onclick: () => move(id, r, 'front') }, '⤒ Front');
+    r.back = h('button', { type: 'button', class: 'secondary small', 'aria-label': 'Move to back', title: 'Move to back',
+      onclick: () => move(id, r, 'back') }, '⤓ Back');
+    r.moves = h('div', { class: 'moves' }, r.front, r.back);
+    r.actions.append(r.moves, r.button, r.msg);
   }
   r.li = h('li', { class: id ? 'qrow' : 'qrow anon', dataset: id ? { taskId: id } : {} },
     r.pos,
@@ -138,17 +157,45 @@ function updateRow(r, task) {
   if (Number(r.bar.value) !== fraction) r.bar.value = fraction;
   r.bar.setAttribute('aria-label', running ? `Progress ${Math.round(fraction * 100)}%` : 'Not started');
   // "N ahead of you" is said of one's own tasks only
-  const own = Boolean(task.task_id) && task.owner === currentUser()?.name;
-  let place = placeText(task.position, paused);
-  if (!own) place = place.replace(' ahead of you', ' ahead');
-  setText(r.state, running ? progressText(task.progress) : place);
+  setText(r.state, running ? progressText(task.progress) : queuedText(r, task));
   if (!r.button) return;
+  // one's own queued tasks move among one's own; an admin moves anyone's
+  r.moves.hidden = running || !(task.mine || isAdmin());
   const label = running ? 'Stop' : 'Cancel';
   if (r.button.dataset.label !== label) {
     r.button.dataset.label = label;
     setText(r.button, label);
     r.button.setAttribute('aria-label', `${label} the task of ${task.owner}`);
   }
+}
+
+/** "2 ahead · done in about 3 min" */
+function queuedText(r, task) {
+  const place = aheadText(task.ahead, task.mine) ?? (paused ? 'Waiting: the queue is paused' : 'Waiting for its turn');
+  r.eta = steadyEta(task.eta_seconds, r.eta ?? null);
+  return r.eta === null ? place : `${place} · done in about ${etaWords(r.eta)}`;
+}
+
+async function move(id, r, to) {
+  // not disabled meanwhile: a disabled button loses the keyboard focus
+  if (r.moving) return;
+  r.moving = true;
+  r.msg.className = 'msg';
+  setText(r.msg, '');
+  try {
+    await api.move(id, { to });
+    setText(r.msg, to === 'front' ? 'Moved to the front.' : 'Moved to the back.');
+    setTimeout(() => {
+      if (r.msg.textContent.startsWith('Moved')) setText(r.msg, '');
+    }, 4000);
+  } catch (e) {
+    r.msg.className = 'msg error';
+    setText(r.msg, e.status === 409 ? 'It is not queued any more.' : e.message);
+  } finally {
+    r.moving = false;
+  }
+  nudge('admin:queue');
+  nudge('tasks:live'); // the cards in "My tasks" say the new places too
 }
 
 async function stopAny(id, r) {

@@ -126,6 +126,8 @@ export const api = {
   task: (id, opts) => request(`tasks/${id}`, opts),
   interrupt: (id) => request(`tasks/${id}/interrupt`, { method: 'POST' }),
   remove: (id) => request(`tasks/${id}`, { method: 'DELETE' }),
+  /** {to: 'front'} | {to: 'back'} | {before: task_id}: a queued task's place in the run order. */
+  move: (id, body) => request(`tasks/${id}/move`, { method: 'POST', body }),
   queue: (opts) => request('queue', opts),
   pause: () => request('queue/pause', { method: 'POST' }),
   resume: () => request('queue/resume', { method: 'POST' }),

@@ -69,12 +69,34 @@ export function updateBadge(el, status) {
   setText(el, STATUS_LABEL[status] || status);
 }
 
-/** "N ahead of you · position P" while queued. */
-export function placeText(position, paused) {
-  if (!position) return paused ? 'Waiting: the queue is paused' : 'Waiting for its turn';
-  const ahead = position - 1;
-  const head = ahead === 0 ? 'Next in line' : `${ahead} ahead of you`;
-  return `${head} · position ${position}${paused ? ' · queue paused' : ''}`;
+/** "Next in line", "2 ahead of you" (`own`) or "2 ahead"; null when the server gave no place. */
+export function aheadText(ahead, own = true) {
+  if (ahead === null || ahead === undefined) return null;
+  if (ahead === 0) return 'Next in line';
+  return `${ahead} ahead${own ? ' of you' : ''}`;
+}
+
+/**
+ * An ETA in seconds, rounded so that the text does not change on every poll: under a
+ * minute in 10 s steps, else whole minutes. `shown`: the value returned last time for
+ * the same place; it is kept while the new one is within most of a step of it, so that
+ * an ETA hovering on a boundary does not flip between two texts. null: unknown.
+ */
+export function steadyEta(seconds, shown = null) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return null;
+  const wasSeconds = shown !== null && shown < 60;
+  const inSeconds = seconds < (wasSeconds ? 60 : 50);
+  const step = inSeconds ? 10 : 60;
+  if (shown !== null && wasSeconds === inSeconds && Math.abs(seconds - shown) < step * 0.75) return shown;
+  return Math.max(step, Math.round(seconds / step) * step);
+}
+
+/** A value of steadyEta() as words: "40 s", "3 min", "1 h 05 min". */
+export function etaWords(rounded) {
+  if (rounded < 60) return `${rounded} s`;
+  const m = Math.round(rounded / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
 /** "Step 5/20 · Batch 1/2 · ETA 3 s" while running. */

@@ -2,7 +2,7 @@
 // fixed-size thumbnail and progress boxes never move and focus stays where it is.
 
 import { imageSrc, showImage } from './api.js';
-import { h, setText, clock, duration, secondsBetween, shortModel, updateBadge, placeText, progressText } from './dom.js';
+import { h, setText, clock, duration, secondsBetween, shortModel, updateBadge, aheadText, steadyEta, etaWords, progressText } from './dom.js';
 
 /** The card's elements. onOpen(): its images; onAction(): Stop / Cancel / Remove. */
 export function makeCard(taskId, { onOpen, onAction }) {
@@ -30,12 +30,24 @@ export function makeCard(taskId, { onOpen, onAction }) {
   return c;
 }
 
-function stateText(task, paused) {
+/** "2 ahead of you · about 3 min" (the server's `ahead` and `eta_seconds`; the ETA
+ * rounded and held steady on the card between polls). */
+function queuedText(c, task, paused) {
+  const place = aheadText(task.ahead);
+  if (place === null) return paused ? 'Waiting: the queue is paused' : 'Waiting for its turn';
+  c.eta = steadyEta(task.eta_seconds, c.eta ?? null);
+  const parts = [place];
+  if (c.eta !== null) parts.push(`about ${etaWords(c.eta)}`);
+  if (paused) parts.push('queue paused');
+  return parts.join(' · ');
+}
+
+function stateText(c, task, paused) {
   const n = task.images.length;
   const images = `${n} image${n === 1 ? '' : 's'}`;
   switch (task.status) {
     case 'queued':
-      return placeText(task.position, paused);
+      return queuedText(c, task, paused);
     case 'running':
       return progressText(task.progress);
     case 'done': {
@@ -124,7 +136,7 @@ export function fillCard(c, task, { paused = false, previewUrl = null, stopping 
   const fraction = running && task.progress ? task.progress.fraction : 0;
   if (Number(c.bar.value) !== fraction) c.bar.value = fraction;
   c.bar.setAttribute('aria-label', running ? `Progress ${Math.round(fraction * 100)}%` : 'Not started');
-  setText(c.state, stateText(task, paused));
+  setText(c.state, stateText(c, task, paused));
   c.state.classList.toggle('error', task.status === 'failed');
   fillThumb(c, task, previewUrl);
   fillAction(c, task, stopping);

@@ -18,6 +18,7 @@ const LIMITS = [
   ['checkpoints', 'Checkpoints'],
 ];
 const rows = new Map(); // name -> row parts
+let defaults = {};      // the Settings defaults of the limits (GET /users `defaults`; null: none)
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,8 +26,9 @@ const $ = (id) => document.getElementById(id);
 
 async function refresh() {
   try {
-    const { data } = await api.users({ background: true });
-    render(data);
+    const answer = await api.users({ background: true });
+    defaults = answer.defaults || {};
+    render(answer.data);
     setText($('users-error'), '');
   } catch (e) {
     if (e.status === 0) throw e;
@@ -148,9 +150,9 @@ function fillEditor(e, user) {
     const own = user.limits?.[name];
     const input = e.inputs[name];
     input.value = own === null || own === undefined ? '' : Array.isArray(own) ? own.join(', ') : String(own);
-    const eff = user.effective_limits?.[name];
-    const known = own === null || own === undefined;
-    input.placeholder = known ? `default: ${eff === null || eff === undefined ? 'none' : Array.isArray(eff) ? eff.join(', ') : eff}` : 'default';
+    const d = defaults[name];
+    const none = d === null || d === undefined || d === 0 || (Array.isArray(d) && !d.length);
+    input.placeholder = `default: ${none ? 'none' : Array.isArray(d) ? d.join(', ') : d}`;
     input.removeAttribute('aria-invalid');
   }
   setText(e.error, '');

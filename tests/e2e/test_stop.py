@@ -14,7 +14,7 @@ def test_interrupt_a_running_task_leaves_the_next_one_alone(start_server, make_u
     after = ui.submit(prompt="the next one", steps=5, width=64, height=64)["task_id"]
     card = ui.card(long)
     expect(card.locator(".state-text")).to_contain_text("Step", timeout=20000)
-    expect(ui.card(after).locator(".state-text")).to_have_text("Next in line · position 1")
+    expect(ui.card(after).locator(".state-text")).to_have_text("1 ahead of you")
 
     stop = card.get_by_role("button", name="Stop this task")
     stop.click()

@@ -22,7 +22,7 @@ def test_submit_and_watch_until_done(start_server, make_ui):
     expect(page.locator("#form-status")).to_have_text("Queued at position 2.")
     card = ui.card(accepted["task_id"])
     expect(card.locator(".badge")).to_have_text("Queued")
-    expect(card.locator(".state-text")).to_have_text("1 ahead of you · position 2 · queue paused", timeout=15000)
+    expect(card.locator(".state-text")).to_have_text("1 ahead of you · queue paused", timeout=15000)
     expect(card.locator(".thumb-text")).to_have_text("Waiting")
     expect(page.locator("#paused-notice")).to_be_visible()
     ui.shot("watch-1-queued")
