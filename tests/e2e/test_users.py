@@ -65,7 +65,8 @@ def test_two_users_see_only_their_own_and_the_admin_sees_all(start_server, make_
         expect(anon.locator("button")).to_have_count(0)
         expect(anon.locator(".owner")).to_have_text(["", ""])
         expect(ui.page.locator("li.qrow:not(.anon) .owner")).to_have_text([me, me])
-        expect(ui.page.locator("li.qrow:not(.anon) button")).to_have_count(2)
+        expect(ui.page.locator("li.qrow:not(.anon) button")).to_have_count(6)  # cancel, to front, to back
+        expect(ui.page.locator("li.qrow:not(.anon)").get_by_role("button", name="Move to front")).to_have_count(2)
         text = ui.page.locator("#queue-list").inner_text()
         assert other not in text and other_words not in text, text
         assert "someone else's task" in text
@@ -169,7 +170,7 @@ def test_admin_manages_users_keys_and_limits(start_server, make_ui):
     answer = carol.submit(expect_status=429, prompt="carol two", width=64, height=64, steps=3)
     assert answer["detail"][0]["type"] == "limit.max_queued"
     expect(carol.page.locator("#form-error")).to_have_text(
-        "Over your limit: you have 1 tasks queued at once; your limit max_queued is 1")
+        "Over your limit: you have 1 task queued at once; your limit max_queued is 1")
     # over a per-task limit: told at the field
     carol.submit(expect_status=422, prompt="carol three", steps=41)
     expect(carol.page.locator("#f-steps-error")).to_have_text("41 steps is over your limit max_steps=40")
