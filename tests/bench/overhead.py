@@ -14,13 +14,12 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from contract.client import QueueClient, StandIn  # noqa: E402
+from bench.target import target  # noqa: E402
 
 TASKS, BLOCK = 20, 5
 
@@ -52,16 +51,8 @@ def queue_block(client, payloads):
 
 
 def main():
-    url = os.environ.get("TASK_QUEUE_WEBUI_URL")
-    server = None
-    if url:
-        client = QueueClient(url.rstrip("/"), real=True)
-        payload = {"prompt": "a house", "steps": 2, "width": 64, "height": 64}
-    else:
-        server = StandIn(tempfile.mkdtemp(prefix="bench-"), step_seconds=0.05).start()
-        client = server.client()
-        payload = {"prompt": "a house", "steps": 4, "width": 64, "height": 64}
-    try:
+    with target("overhead", step_seconds=0.05) as (client, real):
+        payload = {"prompt": "a house", "steps": 2 if real else 4, "width": 64, "height": 64}
         # warm both paths up (model load, first hash) outside the measurement
         client.post("/sdapi/v1/txt2img", json=payload)
         client.wait(client.submit(payload))
@@ -77,12 +68,9 @@ def main():
                     queue_total += elapsed
                     gaps += block_gaps
             print(f"block {block}: native {native_total:.3f}s queue {queue_total:.3f}s (running totals)", flush=True)
-    finally:
-        if server:
-            server.stop()
     result = {
         "benchmark": "overhead",
-        "target": "webui" if url else "standin",
+        "target": "webui" if real else "standin",
         "tasks": TASKS,
         "native_seconds": round(native_total, 3),
         "queue_seconds": round(queue_total, 3),

@@ -13,12 +13,11 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from contract.client import QueueClient, StandIn  # noqa: E402
+from bench.target import target  # noqa: E402
 
 ROUNDS = int(os.environ.get("SWITCH_ROUNDS", "3"))
 
@@ -42,14 +41,7 @@ def drop_from_page_cache(path):
 
 
 def main():
-    url = os.environ.get("TASK_QUEUE_WEBUI_URL")
-    server = None
-    if url:
-        client = QueueClient(url.rstrip("/"), real=True, key=os.environ.get("TASK_QUEUE_ADMIN_KEY"))
-    else:
-        server = StandIn(tempfile.mkdtemp(prefix="bench-switch-"), step_seconds=0.05, admin_key="tq_bench-switch-key-0000000").start()
-        client = server.client()
-    try:
+    with target("switch", step_seconds=0.05) as (client, _):
         models = client.get("/sdapi/v1/sd-models").json()
         (a, b) = models[0], models[1]
         small = {"prompt": "a house", "seed": 1, "steps": 2, "width": 64, "height": 64}
@@ -81,9 +73,6 @@ def main():
             "b_warm_s": round(warm, 3),
         }
         print(json.dumps(result))
-    finally:
-        if server:
-            server.stop()
 
 
 if __name__ == "__main__":

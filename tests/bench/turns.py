@@ -13,7 +13,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -22,7 +21,7 @@ from datetime import datetime
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from contract.client import QueueClient, StandIn  # noqa: E402
+from bench.target import target  # noqa: E402
 
 HEAVY = int(os.environ.get("TURNS_HEAVY", "12"))
 LIGHT = int(os.environ.get("TURNS_LIGHT", "3"))
@@ -79,15 +78,7 @@ def p95(values):
 
 
 def main():
-    url = os.environ.get("TASK_QUEUE_WEBUI_URL")
-    server = None
-    if url:
-        admin = QueueClient(url.rstrip("/"), real=True, key=os.environ.get("TASK_QUEUE_ADMIN_KEY"))
-    else:
-        server = StandIn(tempfile.mkdtemp(prefix="bench-turns-"), step_seconds=0.05, admin_key="tq_bench-turns-key-00000000",
-                         extra_args=["--load-seconds", "0.5"]).start()
-        admin = server.client()
-    try:
+    with target("turns", step_seconds=0.05, extra_args=["--load-seconds", "0.5"]) as (admin, _):
         titles = [c["title"] for c in admin.get("/queue/v1/checkpoints").json()["data"]][:3]
         before = admin.options().get("task_queue_max_overtaken", 8)
         results = {}
@@ -106,9 +97,6 @@ def main():
         }
         out["light_p95_wait_vs_fifo"] = round(out["light_p95_wait_ours_s"] / out["light_p95_wait_fifo_s"], 3)
         print(json.dumps(out))
-    finally:
-        if server:
-            server.stop()
 
 
 if __name__ == "__main__":
