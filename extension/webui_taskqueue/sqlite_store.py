@@ -7,18 +7,19 @@ rows a second at most, and this keeps every transition a single locked transacti
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
+import secrets
 import sqlite3
 import threading
-import dataclasses
-import secrets
 from typing import Dict, Iterator, List, Optional
 
 from .scheduler import Queued
+from .sqlite_users import SQLiteUsers
 from .store import HOUR, Store, check_quota
 from .tasks import InvalidTransition, Task, TaskStatus, TaskType, check_transition
-from .users import KeyInfo, Role, Usage, User, UserExists
+from .users import Usage
 
 MIGRATIONS = [
     # 1: tasks and flags
@@ -88,7 +89,7 @@ _LIGHT = [f.name for f in dataclasses.fields(Queued)]
 _JSON_COLUMNS = {"params", "images", "infotexts"}
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteUsers, Store):
     def __init__(self, path: str) -> None:
         if os.path.dirname(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -215,77 +216,6 @@ class SQLiteStore(Store):
             db.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, secrets.token_hex(32)))
             return db.execute("SELECT value FROM secrets WHERE name=?", (name,)).fetchone()[0]
 
-    # ---- users and keys ---------------------------------------------------------------
-
-    def add_user(self, user):
-        with self._transaction() as db:
-            try:
-                db.execute("INSERT INTO users (name, role, limits, created_at) VALUES (?, ?, ?, ?)",
-                           (user.name, user.role.value, json.dumps(user.limits), user.created_at))
-            except sqlite3.IntegrityError:
-                raise UserExists(user.name) from None
-
-    def get_user(self, name):
-        with self._lock:
-            row = self._db.execute("SELECT * FROM users WHERE name=?", (name,)).fetchone()
-        return _user(row) if row else None
-
-    def users(self):
-        with self._lock:
-            return [_user(r) for r in self._db.execute("SELECT * FROM users ORDER BY name").fetchall()]
-
-    def count_users(self, role=None):
-        with self._lock:
-            if role is None:
-                return self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
-            return self._db.execute("SELECT COUNT(*) FROM users WHERE role=?", (role.value,)).fetchone()[0]
-
-    def update_user(self, name, role=None, limits=None):
-        with self._transaction() as db:
-            row = db.execute("SELECT * FROM users WHERE name=?", (name,)).fetchone()
-            if row is None:
-                raise KeyError(name)
-            user = _user(row)
-            merged = {k: v for k, v in {**user.limits, **(limits or {})}.items() if v is not None}
-            db.execute("UPDATE users SET role=?, limits=? WHERE name=?",
-                       ((role or user.role).value, json.dumps(merged), name))
-            return _user(db.execute("SELECT * FROM users WHERE name=?", (name,)).fetchone())
-
-    def delete_user(self, name, now):
-        with self._transaction() as db:
-            if db.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
-                raise KeyError(name)
-            ids = [r[0] for r in db.execute("SELECT task_id FROM tasks WHERE owner=? AND status=?",
-                                            (name, TaskStatus.QUEUED.value))]
-            db.execute("UPDATE tasks SET status=?, finished_at=? WHERE owner=? AND status=?",
-                       (TaskStatus.CANCELLED.value, now, name, TaskStatus.QUEUED.value))
-            self._changed(remove=ids)
-        return ids
-
-    def add_key(self, name, key_digest, prefix, now):
-        with self._transaction() as db:
-            if db.execute("SELECT 1 FROM users WHERE name=?", (name,)).fetchone() is None:
-                raise KeyError(name)
-            db.execute("INSERT INTO keys (digest, user, prefix, created_at) VALUES (?, ?, ?, ?)",
-                       (key_digest, name, prefix, now))
-
-    def user_for_key(self, key_digest):
-        with self._lock:
-            row = self._db.execute(
-                "SELECT users.* FROM keys JOIN users ON users.name = keys.user WHERE keys.digest=?", (key_digest,)
-            ).fetchone()
-        return _user(row) if row else None
-
-    def keys(self, name):
-        with self._lock:
-            rows = self._db.execute("SELECT prefix, created_at FROM keys WHERE user=? ORDER BY created_at", (name,))
-            return [KeyInfo(r["prefix"], r["created_at"]) for r in rows.fetchall()]
-
-    def delete_key(self, name, prefix):
-        with self._transaction() as db:
-            if db.execute("DELETE FROM keys WHERE user=? AND prefix=?", (name, prefix)).rowcount == 0:
-                raise KeyError(prefix)
-
     # ---- the scheduler's reads and writes ----------------------------------------------
 
     def queued_light(self):
@@ -398,10 +328,6 @@ def _to_row(task: Task) -> dict:
 
 def _light(task: Task) -> Queued:
     return Queued(**{c: getattr(task, c) for c in _LIGHT})
-
-
-def _user(row: sqlite3.Row) -> User:
-    return User(name=row["name"], role=Role(row["role"]), limits=json.loads(row["limits"]), created_at=row["created_at"])
 
 
 def _from_row(row: sqlite3.Row) -> Task:
