@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 
 from .. import schemas
 from .common import ADMIN_ERRORS, ERRORS, PREFIX, Caller, QueueRoute, Services
@@ -20,7 +21,7 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         other people's as anonymous entries (no id, prompt, owner or images). Entries
         carry no parameters (GET /tasks/{id} has them); `count` counts them all."""
         found = services.queue.queue(who.user, limit, offset)
-        return {**found, "data": [schemas.task_public(v, who.links) for v in found["data"]]}
+        return JSONResponse({**found, "data": [schemas.task_public(v, who.links) for v in found["data"]]})
 
     @router.post("/queue/pause", response_model=schemas.PausedPublic, responses=ADMIN_ERRORS)
     def pause(services: Services = Depends(get_services), who: Caller = Depends(caller)):

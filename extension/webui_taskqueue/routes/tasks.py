@@ -63,11 +63,13 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
     ):
         """The caller's tasks, newest first."""
         views, count = services.queue.list(who.user, statuses(status), limit, offset, owner=user_name, everyone=all_users)
-        return {"data": [schemas.task_public(v, who.links) for v in views], "count": count}
+        return JSONResponse({"data": [schemas.task_public(v, who.links) for v in views], "count": count})
 
     @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=ERRORS)
     def get_task(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
-        return schemas.task_public(services.queue.get(who.user, task_id), who.links)
+        """One task. Polled every second by every watcher: answered as built, without a
+        second validation pass (`response_model` documents the shape)."""
+        return JSONResponse(schemas.task_public(services.queue.get(who.user, task_id), who.links))
 
     @router.get("/tasks/{task_id}/preview", responses={
         **ERRORS, 200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
