@@ -18,7 +18,7 @@ from .host import Host
 from .images import ImageStore
 from .payload import Limits, check, decode_input
 from .planner import Planner
-from .scheduler import Queued
+from .scheduler import Plan, Queued
 from .speeds import work_of
 from .progress import Progress
 from .store import Store
@@ -133,10 +133,10 @@ class QueueService:
         """Running and queued tasks in run order (a page of them), other people's
         anonymous, from the scheduler's light records: never the stored parameters."""
         running = self.store.running()
-        plan = self.planner.current()
+        plan, left = self.planner.current(), self._running_left()
         views = [self._view(t) for t in running] if offset == 0 else []
         for light in plan.order[max(0, offset - len(running)): offset + limit - len(running)]:
-            views.append(self._view(_light_task(light)))
+            views.append(self._view(_light_task(light), plan, left))
         for view in views:
             view.mine = view.task.owner == user.name
             view.anonymous = not (user.is_admin or view.mine)
@@ -281,14 +281,16 @@ class QueueService:
         view.mine = view.task.owner == user.name
         return view
 
-    def _view(self, task: Task) -> TaskView:
+    def _view(self, task: Task, plan: Optional[Plan] = None, left: Optional[float] = None) -> TaskView:
+        """`plan` and `left` (the running task's seconds left), when the caller has them
+        already for many tasks."""
         if task.status == TaskStatus.QUEUED:
-            plan = self.planner.current(needs=task.task_id)
+            plan = plan or self.planner.current(needs=task.task_id)
             position = plan.positions.get(task.task_id)
             running = self.worker.running_id() is not None
             view = TaskView(task, position=position, ahead=None if position is None else position - 1 + running)
             if position is not None and self.planner.speeds.known:
-                view.eta = round(self._running_left() + plan.ends[task.task_id], 1)
+                view.eta = round((self._running_left() if left is None else left) + plan.ends[task.task_id], 1)
             return view
         if task.status == TaskStatus.RUNNING:
             progress = self.worker.progress(task.task_id)
