@@ -83,8 +83,9 @@ class QueueService:
                     size=f"{params.get('width', 512)}x{params.get('height', 512)}")
         self.store.add(task, max_queued=limits["max_queued"], max_per_hour=limits["max_per_hour"])
         self.planner.invalidate()
+        view = self._view(task)  # its place at submission, before the worker may take it
         self.worker.notify()
-        return self._view(task)
+        return view
 
     def limits_of(self, user: User) -> Dict[str, Any]:
         return quotas.effective(user, self.user_limits())
