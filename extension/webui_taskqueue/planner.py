@@ -63,11 +63,11 @@ class Planner:
         """Someone changed the order (submit, move, cancel): the next read plans anew."""
         self._dirty = True
 
-    def next(self) -> Plan:
-        """A fresh plan of the first pick only (the worker's), cheap at any length."""
-        plan = scheduler.plan(self.store.queued_light(), self.loaded(), self.clock(), self.policy(),
+    def next(self, loaded: Optional[Model] = None) -> Plan:
+        """A fresh plan of the first pick only (the worker's), cheap at any length;
+        `loaded`: as if this model were in memory (default: the one that is)."""
+        return scheduler.plan(self.store.queued_light(), loaded or self.loaded(), self.clock(), self.policy(),
                               self.store.served(), self.estimate, exact=1, tail=False)
-        return plan
 
     def estimate(self, task: Queued, loaded: Optional[Model]) -> float:
         return self.speeds.estimate(task, loaded)

@@ -12,7 +12,6 @@ import time
 import traceback
 from typing import Callable, Optional, Set, Tuple
 
-from . import scheduler
 from .host import Host, Outcome
 from .images import ImageStore, encode_preview
 from .planner import Planner
@@ -173,8 +172,7 @@ class Worker:
         it is another one: the switch then loads from RAM, not from disk."""
         if self.readahead is None:
             return
-        following = scheduler.plan(self.store.queued_light(), (task.checkpoint, task.vae), self.clock(),
-                                   self.planner.policy(), self.store.served(), exact=1, tail=False).order
+        following = self.planner.next(loaded=(task.checkpoint, task.vae)).order
         if following and following[0].checkpoint != task.checkpoint:
             path = self.host.checkpoint_path(following[0].checkpoint)
             if path:

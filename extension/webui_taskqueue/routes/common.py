@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
 from ..accounts import AccountConflict, Accounts, UnknownUser
-from ..auth import SIGNED_URL_USER, Authenticator, Forbidden, Unauthorized
+from ..auth import OPEN_MODE_USER, SIGNED_URL_USER, Authenticator, Forbidden, Unauthorized
 from ..errors import PayloadError, error
 from ..quotas import QuotaExceeded
 from ..service import Conflict, NotFound, QueueService
@@ -102,7 +102,8 @@ def caller_dependencies(get_services: Callable[[], Services]):
     def authenticate(services: Services, bearer, key, basic) -> Caller:
         auth = services.auth
         user = auth.caller(bearer.credentials if bearer else key, (basic.username, basic.password) if basic else None)
-        return Caller(user, Links(None if auth.is_open() else auth, time.time()))
+        # only an open queue answers with the open-mode user: its links need no signature
+        return Caller(user, Links(None if user is OPEN_MODE_USER else auth, time.time()))
 
     def caller(
         bearer: Optional[HTTPAuthorizationCredentials] = Security(_bearer),
