@@ -1,22 +1,32 @@
-"""The scheduler's plan, kept between polls: recomputed only when the queue, the
-loaded model or the settings change (or every few seconds, as waits grow), so a
-status poll costs a dictionary lookup whatever is queued."""
+"""The scheduler's plan, kept between polls. A poll never waits for a plan unless
+someone changed the queue (submit, move, cancel) or the plan lacks the polled task:
+when the worker starts the task the plan foresaw, the plan moves on by one
+(`Plan.advanced`); when anything else drifted (the clock, a native job's model, a pick
+the plan did not foresee), polls answer from the plan before while one background
+thread plans again. So a status poll costs a lookup whatever is queued."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from . import scheduler
 from .host import Host
 from .scheduler import Model, Plan, Policy, Queued
 from .speeds import Speeds
 from .store import Store
+from .tasks import Task
 
 REPLAN_SECONDS = 5.0  # the time bound of the grouping can change the order as time passes
-STALE_SECONDS = 1.0  # how old a plan may be when only the worker moved on
+STALE_SECONDS = 1.0  # at most one background plan per this, when only time or the worker moved on
 SPEEDS = "speeds"
+
+
+class _Cached(NamedTuple):
+    key: tuple  # (store version, loaded model, policy) it was made for
+    made: float
+    plan: Plan
 
 
 class Planner:
@@ -24,48 +34,84 @@ class Planner:
         self.store, self.host, self.policy, self.clock = store, host, policy, clock
         self.speeds = Speeds(store.get_state(SPEEDS))
         self.vae: Optional[str] = None  # the VAE of the last task (webui's setting before any)
+        self._running: Optional[Model] = None  # the model of the running task: loaded when the next one starts
         self._planning = threading.Lock()  # one thread plans at a time
         self._dirty = False
-        self._cache: Optional[tuple] = None  # (key, made at, plan): replaced whole, read without a lock
+        self._cache: Optional[_Cached] = None  # replaced whole, read without a lock
+        self._picked_at = -1  # store version when the worker last asked for its pick
+        self._background_at = float("-inf")
 
     def loaded(self) -> Optional[Model]:
+        if self._running is not None:
+            return self._running
         checkpoint = self.host.loaded_checkpoint()
         return (checkpoint, self.vae) if checkpoint else None
 
     def current(self, needs: Optional[str] = None) -> Plan:
-        """The whole run order (with positions and times). Planned again when someone
-        changed the queue (`invalidate`), or the plan lacks the task `needs` (just
-        submitted); when only the worker moved on, at most once per STALE_SECONDS, and
-        by one thread while the others answer from the plan before. A poll costs a
-        lookup, not a plan, whatever is queued."""
+        """The whole run order (with positions and times). `needs`: a queued task the
+        plan must hold (one just submitted, perhaps by another process)."""
         key = (self.store.version(), self.loaded(), self.policy())
         now = self.clock()
         cached = self._cache
-        if cached is not None and (needs is None or needs in cached[2].positions) and not self._dirty:
-            age = now - cached[1]
-            if (cached[0] == key and age < REPLAN_SECONDS) or age < STALE_SECONDS:
-                return cached[2]
-        usable = cached is not None and not self._dirty and (needs is None or needs in cached[2].positions)
-        if not self._planning.acquire(blocking=not usable):
-            return cached[2]  # another thread is planning: the plan before will do
-        try:
+        if cached is not None and not self._dirty and (needs is None or cached.plan.position(needs) is not None):
+            if (cached.key != key or now - cached.made >= REPLAN_SECONDS) and now - self._background_at >= STALE_SECONDS:
+                self._plan_in_background(now)
+            return cached.plan
+        with self._planning:
             cached = self._cache  # planned meanwhile by another thread?
-            if cached is not None and cached[0] == key and not self._dirty and (needs is None or needs in cached[2].positions):
-                return cached[2]
-            self._dirty = False
-            plan = scheduler.plan(self.store.queued_light(), key[1], now, key[2], self.store.served(), self.estimate)
-            self._cache = (key, now, plan)
-            return plan
-        finally:
-            self._planning.release()
+            if (cached is not None and cached.key == key and not self._dirty
+                    and (needs is None or cached.plan.position(needs) is not None)):
+                return cached.plan
+            return self._plan(key, now)
+
+    def _plan(self, key: tuple, now: float) -> Plan:
+        """With `_planning` held."""
+        self._dirty = False  # a change from here on marks the new plan dirty again
+        plan = scheduler.plan(self.store.queued_light(), key[1], now, key[2], self.store.served(), self.estimate)
+        self._cache = _Cached(key, now, plan)
+        if self.store.version() != key[0]:
+            self._background_at = float("-inf")  # the queue moved while planning: the next poll plans again
+        return plan
+
+    def _plan_in_background(self, now: float) -> None:
+        if not self._planning.acquire(blocking=False):
+            return  # someone is planning already
+        self._background_at = now
+
+        def run() -> None:
+            try:
+                self._plan((self.store.version(), self.loaded(), self.policy()), self.clock())
+            finally:
+                self._planning.release()
+
+        threading.Thread(target=run, name="task-queue-planner", daemon=True).start()
 
     def invalidate(self) -> None:
         """Someone changed the order (submit, move, cancel): the next read plans anew."""
         self._dirty = True
 
+    def started(self, task: Task) -> None:
+        """The worker started `task` (picked by `next`): until it ends, the model it
+        runs on is the one loaded for the next pick, and a plan that foresaw this
+        pick moves on by one instead of being planned again."""
+        self._running = (task.checkpoint, task.vae if task.vae is not None else self.vae)
+        cached = self._cache
+        if cached is not None and cached.key[0] == self._picked_at:
+            advanced = cached.plan.advanced(task.task_id)
+            if advanced is not None:
+                self._cache = _Cached((self.store.version(), self._running, cached.key[2]), cached.made, advanced)
+
+    def ended(self, task: Task) -> None:
+        if task.vae is not None:
+            self.vae = task.vae
+        self._running = None
+
     def next(self, loaded: Optional[Model] = None) -> Plan:
         """A fresh plan of the first pick only (the worker's), cheap at any length;
-        `loaded`: as if this model were in memory (default: the one that is)."""
+        `loaded`: as if this model were in memory (default: the one that is, and
+        then this is the worker's pick, which `started` follows)."""
+        if loaded is None:
+            self._picked_at = self.store.version()
         return scheduler.plan(self.store.queued_light(), loaded or self.loaded(), self.clock(), self.policy(),
                               self.store.served(), self.estimate, exact=1, tail=False)
 

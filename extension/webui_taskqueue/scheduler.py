@@ -52,17 +52,41 @@ class Policy:
 class Plan:
     """The predicted run order. `overtaken` and `due` are what starting `order[0]` now
     changes in the scheduler's state; `starts` the expected seconds from now until each
-    task starts (None without an estimator)."""
+    task starts (None without an estimator). `skip`: how many of `order` the worker has
+    started since (`advanced`), so that a plan outlives the picks it foresaw."""
 
     order: List[Queued]
     overtaken: List[str]
     due: List[str]
     starts: Dict[str, float]
     ends: Dict[str, float] = dataclasses.field(default_factory=dict)  # expected seconds until each is done
-    positions: Dict[str, int] = dataclasses.field(default_factory=dict)  # task_id -> 1-based place
+    positions: Dict[str, int] = dataclasses.field(default_factory=dict)  # task_id -> 1-based place in order
+    skip: int = 0
 
-    def __post_init__(self) -> None:
-        self.positions = {t.task_id: i for i, t in enumerate(self.order, start=1)}
+    def position(self, task_id: str) -> Optional[int]:
+        """1-based place among the tasks not started yet; None if not among them."""
+        place = self.positions.get(task_id)
+        return place - self.skip if place is not None and place > self.skip else None
+
+    def end(self, task_id: str) -> Optional[float]:
+        """Expected seconds from the end of the running task until `task_id` is done."""
+        if task_id not in self.ends:
+            return None
+        return self.ends[task_id] - (self.ends.get(self.order[self.skip - 1].task_id, 0.0) if self.skip else 0.0)
+
+    def waiting(self, start: int = 0, stop: Optional[int] = None) -> List[Queued]:
+        """The tasks not started yet, in run order (a slice of them)."""
+        stop = len(self.order) - self.skip if stop is None else stop
+        return self.order[self.skip + max(0, start): self.skip + max(0, stop)]
+
+    def __len__(self) -> int:
+        return len(self.order) - self.skip
+
+    def advanced(self, task_id: str) -> Optional["Plan"]:
+        """This plan after the worker started `task_id`, if that was its next task."""
+        if self.skip < len(self.order) and self.order[self.skip].task_id == task_id:
+            return dataclasses.replace(self, skip=self.skip + 1)
+        return None
 
 
 def matches(task: Queued, loaded: Optional[Model]) -> bool:
@@ -134,7 +158,8 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
                 loaded = (task.checkpoint, task.vae)
         depth += 1
         rotation = [(rank, owner) for rank, owner in rotation if depth < len(lists[owner])]
-    return Plan(order=order, overtaken=first_overtaken, due=first_due, starts=starts if estimate else {}, ends=ends)
+    return Plan(order=order, overtaken=first_overtaken, due=first_due, starts=starts if estimate else {}, ends=ends,
+                positions={t.task_id: i for i, t in enumerate(order, start=1)})
 
 
 def _own_order(task: Queued) -> tuple:

@@ -136,12 +136,12 @@ class QueueService:
         running = self.store.running()
         plan, left = self.planner.current(), self._running_left()
         views = [self._view(t) for t in running] if offset == 0 else []
-        for light in plan.order[max(0, offset - len(running)): offset + limit - len(running)]:
+        for light in plan.waiting(offset - len(running), offset + limit - len(running)):
             views.append(self._view(_light_task(light), plan, left))
         for view in views:
             view.mine = view.task.owner == user.name
             view.anonymous = not (user.is_admin or view.mine)
-        queued = len(plan.order)
+        queued = len(plan)
         return {"paused": self.store.get_flag(PAUSED), "running": len(running), "data": views[:limit],
                 "count": len(running) + queued, "eta_seconds": self._eta_all(plan, len(running))}
 
@@ -286,12 +286,13 @@ class QueueService:
         """`plan` and `left` (the running task's seconds left), when the caller has them
         already for many tasks."""
         if task.status == TaskStatus.QUEUED:
-            plan = plan or self.planner.current(needs=task.task_id)
-            position = plan.positions.get(task.task_id)
+            plan = self.planner.current(needs=task.task_id) if plan is None else plan
+            position = plan.position(task.task_id)
             running = self.worker.running_id() is not None
             view = TaskView(task, position=position, ahead=None if position is None else position - 1 + running)
-            if position is not None and self.planner.speeds.known:
-                view.eta = round((self._running_left() if left is None else left) + plan.ends[task.task_id], 1)
+            end = plan.end(task.task_id) if position is not None and self.planner.speeds.known else None
+            if end is not None:
+                view.eta = round((self._running_left() if left is None else left) + end, 1)
             return view
         if task.status == TaskStatus.RUNNING:
             progress = self.worker.progress(task.task_id)
@@ -308,11 +309,11 @@ class QueueService:
 
     def _eta_all(self, plan, running: int) -> Optional[float]:
         """Seconds until everything queued now is done."""
-        if not plan.order:
+        last = plan.waiting(len(plan) - 1)
+        if not last:
             return self._running_left() if running else 0.0
-        if not self.planner.speeds.known:
-            return None
-        return round(self._running_left() + plan.ends[plan.order[-1].task_id], 1)
+        end = plan.end(last[0].task_id) if self.planner.speeds.known else None
+        return None if end is None else round(self._running_left() + end, 1)
 
 
 def _light_task(light: Queued) -> Task:

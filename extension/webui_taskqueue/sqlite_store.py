@@ -279,14 +279,16 @@ class SQLiteStore(SQLiteUsers, Store):
             self._version += 1
 
     def _changed(self, add=(), remove=(), refresh=()) -> None:
-        """After our own write, inside its transaction: keep the light records current."""
-        self._version += 1
+        """After our own write, inside its transaction: keep the light records current.
+        The version moves only when the queued tasks do (a running task's end does not)."""
         if self._queued is None:
+            self._version += 1
             return
+        removed = [self._queued.pop(task_id) for task_id in remove if task_id in self._queued]
+        if add or removed or refresh:
+            self._version += 1
         for light in add:
             self._queued[light.task_id] = light
-        for task_id in remove:
-            self._queued.pop(task_id, None)
         for task_id in refresh:
             if task_id in self._queued:
                 row = self._db.execute(f"SELECT {','.join(_LIGHT)} FROM tasks WHERE task_id=?", (task_id,)).fetchone()

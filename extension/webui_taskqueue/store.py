@@ -352,7 +352,8 @@ class MemoryStore(Store):
             raise KeyError(task_id)
         check_transition(task.status, new)
         self._tasks[task_id] = dataclasses.replace(task, status=new, **changes)
-        self._version += 1
+        if TaskStatus.QUEUED in (task.status, new):
+            self._version += 1  # a running task's end leaves the queue as it was
         return copy.deepcopy(self._tasks[task_id])
 
 

@@ -107,9 +107,10 @@ class Worker:
             finished = self.clock()
             requested = self._leave(task)
             self.host.end(task.task_id)
-        recorded = self._record(task, outcome, error, requested, started, finished)
-        if task.vae is not None:
-            self.planner.vae = task.vae
+        try:
+            recorded = self._record(task, outcome, error, requested, started, finished)
+        finally:
+            self.planner.ended(task)
         if recorded.status == TaskStatus.DONE:
             self.planner.learn(task.checkpoint, task.work, finished - started, switched=loaded != task.checkpoint)
         return recorded
@@ -126,6 +127,7 @@ class Worker:
                     task = self.store.start(plan.order[0].task_id, self.clock(), plan.overtaken, plan.due)
                 except (InvalidTransition, KeyError):
                     continue  # cancelled or deleted since the listing: plan again
+                self.planner.started(task)
                 self._current = task
                 params = task.params
                 self._meter = ProgressMeter(params.get("steps", 20), params.get("n_iter", 1))

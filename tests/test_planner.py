@@ -1,0 +1,136 @@
+"""The planner's cache: what makes a status poll cost a lookup at any queue length.
+A fake clock and an in-memory store; the scheduler is counted, not timed."""
+
+import os
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "extension"))
+
+from webui_taskqueue import planner as planner_module  # noqa: E402
+from webui_taskqueue import scheduler  # noqa: E402
+from webui_taskqueue.planner import REPLAN_SECONDS, Planner  # noqa: E402
+from webui_taskqueue.scheduler import Policy  # noqa: E402
+from webui_taskqueue.store import MemoryStore  # noqa: E402
+from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
+
+
+class Host:
+    loaded = "a"
+
+    def loaded_checkpoint(self):
+        return self.loaded
+
+
+class Clock:
+    now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def setup(monkeypatch):
+    store, host, clock = MemoryStore(), Host(), Clock()
+    calls = []
+    real = scheduler.plan
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("exact", 500))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(planner_module.scheduler, "plan", counted)
+    planner = Planner(store, host, Policy, clock)
+    for n in range(6):
+        store.add(Task(task_id=f"t{n}", type=TaskType.TXT2IMG, owner=f"user{n % 2}", checkpoint="ab"[n % 2],
+                       vae=None, params={}, created_at=clock.now + n, sort_order=clock.now + n))
+    return store, host, clock, planner, lambda: [c for c in calls if c != 1]  # full plans only
+
+
+def start_next(store, planner, clock):
+    """What the worker does per task: pick, start, tell the planner."""
+    pick = planner.next()
+    task = store.start(pick.order[0].task_id, clock(), pick.overtaken, pick.due)
+    planner.started(task)
+    return task
+
+
+def test_a_poll_reuses_the_plan_while_nothing_changes(setup):
+    store, host, clock, planner, full_plans = setup
+    first = planner.current()
+    for _ in range(20):
+        assert planner.current() is first
+    assert len(full_plans()) == 1
+
+
+def test_when_the_worker_starts_the_foreseen_task_positions_move_up_without_planning_again(setup):
+    store, host, clock, planner, full_plans = setup
+    plan = planner.current()
+    order = [t.task_id for t in plan.waiting()]
+    task = start_next(store, planner, clock)
+    assert task.task_id == order[0]
+    moved = planner.current()
+    assert [t.task_id for t in moved.waiting()] == order[1:]
+    assert moved.position(order[1]) == 1 and moved.position(order[0]) is None
+    store.finish(task.task_id, TaskStatus.DONE, clock())  # a task's end leaves the queue as it was
+    planner.ended(task)
+    assert planner.current() is moved
+    assert len(full_plans()) == 1
+
+
+def test_a_stale_plan_answers_at_once_while_one_background_thread_plans_again(setup):
+    store, host, clock, planner, full_plans = setup
+    before = planner.current()
+    clock.now += REPLAN_SECONDS + 1
+    assert planner.current() is before  # answered from the plan before
+    deadline = time.monotonic() + 5
+    while planner.current() is before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert planner.current() is not before
+    assert len(full_plans()) == 2
+
+
+def test_a_native_job_loading_another_model_replans_in_the_background(setup):
+    store, host, clock, planner, full_plans = setup
+    before = planner.current()
+    host.loaded = "b"
+    planner.current()
+    deadline = time.monotonic() + 5
+    while planner.current() is before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert planner.current() is not before
+    assert len(full_plans()) == 2
+
+
+def test_a_submit_or_a_move_is_seen_by_the_very_next_poll(setup):
+    store, host, clock, planner, full_plans = setup
+    planner.current()
+    store.add(Task(task_id="new", type=TaskType.TXT2IMG, owner="user9", checkpoint="a", vae=None, params={},
+                   created_at=clock.now + 10, sort_order=clock.now + 10))
+    planner.invalidate()
+    assert planner.current().position("new") == 2  # a new user's first task: right after the fair head
+    store.reorder("t5", priority=5)
+    planner.invalidate()
+    assert planner.current().position("t5") == 1
+
+
+def test_a_task_submitted_by_another_process_is_planned_before_its_poll_answers(setup):
+    store, host, clock, planner, full_plans = setup
+    planner.current()
+    store.add(Task(task_id="elsewhere", type=TaskType.TXT2IMG, owner="user0", checkpoint="a", vae=None, params={},
+                   created_at=clock.now + 10, sort_order=clock.now + 10))  # nobody called invalidate
+    assert planner.current(needs="elsewhere").position("elsewhere") is not None
+
+
+def test_eta_counts_from_the_end_of_the_running_task(setup):
+    store, host, clock, planner, full_plans = setup
+    planner.learn("a", 1.0, 2.0, switched=False)
+    planner.learn("b", 1.0, 2.0, switched=False)
+    plan = planner.current()
+    second, third = (t.task_id for t in plan.waiting(1, 3))
+    start_next(store, planner, clock)
+    moved = planner.current()
+    assert moved.end(second) == pytest.approx(plan.end(second) - plan.end(plan.order[0].task_id))
+    assert moved.end(third) > moved.end(second) > 0
