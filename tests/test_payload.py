@@ -68,7 +68,8 @@ def test_body_must_be_an_object():
 
 def test_img2img_needs_decodable_init_images():
     assert "at least one" in errors_of("img2img", {"prompt": "x"})[("init_images",)]
-    found = errors_of("img2img", {"init_images": [png_b64(), "not base64!", base64.b64encode(b"text").decode()]})
+    found = errors_of("img2img", {"init_images": [png_b64(), "not base64!", base64.b64encode(b"text").decode()],
+                                   "batch_size": 3})
     assert "base64" in found[("init_images", 1)] and "decodable image" in found[("init_images", 2)]
     assert "decodable" in errors_of("img2img", {"init_images": [png_b64()], "mask": "aGVsbG8="})[("mask",)]
 

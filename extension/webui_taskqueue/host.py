@@ -17,6 +17,17 @@ class Checkpoint:
 
 
 @dataclasses.dataclass(frozen=True)
+class Setting:
+    """One of webui's settings, as far as a task may override it."""
+
+    default: Any
+    api: bool = True  # webui's API may change it (not restrict_api, not do_not_save)
+    minimum: Optional[float] = None  # its slider's range and step, when it has one
+    maximum: Optional[float] = None
+    step: Optional[float] = None
+
+
+@dataclasses.dataclass(frozen=True)
 class StateSnapshot:
     """The fields of webui's shared.state that describe the running job."""
 
@@ -68,6 +79,10 @@ class Host:
         raise NotImplementedError
 
     def option(self, name: str, default: Any) -> Any:
+        raise NotImplementedError
+
+    def setting(self, name: str) -> Optional[Setting]:
+        """The setting a task's `override_settings` names; None when webui has none."""
         raise NotImplementedError
 
     def data_dir(self) -> str:

@@ -2,18 +2,20 @@
 
 One table of fields drives both the checks and the JSON schema in the OpenAPI
 document. Errors use FastAPI's shape, `{"loc": ["body", field], "msg", "type"}`,
-so clients handle ours and webui's the same way. Pure Python: no webui import."""
+so clients handle ours and webui's the same way. Pure Python: no webui import.
+
+What is accepted must run: every number has a range that webui can run (a seed
+beyond 64 bits would fail only when the task runs), and settings are checked by
+the host that knows them."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from PIL import Image
-
+from . import images_in, json_body
 from .errors import PayloadError, error
+from .host import Setting
+from .images_in import decode_image, decode_input  # noqa: F401 (where the worker and service take them)
 
 # name -> (json type, description). Bounds that depend on settings live in `Limits`.
 COMMON_FIELDS: Dict[str, Tuple[str, str]] = {
@@ -101,6 +103,17 @@ UNSUPPORTED = ("script_name", "script_args", "alwayson_scripts", "infotext")
 IGNORED = ("send_images", "force_task_id", "override_settings_restore_afterwards")
 
 
+SEED_MAX = 2**64 - 1  # the largest seed torch.manual_seed takes
+INT64 = (-(2**63), 2**63 - 1)  # any other whole number: what SQLite and webui's numpy can hold
+# Ranges that do not depend on Settings: webui's own sliders, a little wider.
+RANGES: Dict[str, Tuple[float, float]] = {
+    "subseed_strength": (0, 1), "denoising_strength": (0, 1), "refiner_switch_at": (0, 1),
+    "cfg_scale": (0, 100), "image_cfg_scale": (0, 100), "hr_scale": (1, 16),
+    "resize_mode": (0, 3), "inpainting_fill": (0, 3), "inpainting_mask_invert": (0, 1),
+    "mask_blur": (0, 256), "mask_blur_x": (0, 256), "mask_blur_y": (0, 256), "inpaint_full_res_padding": (0, 1024),
+}
+
+
 class Limits:
     """Owner-set bounds (webui Settings > Task queue)."""
 
@@ -109,12 +122,33 @@ class Limits:
         self.max_steps, self.max_batch_size, self.max_n_iter = max_steps, max_batch_size, max_n_iter
         self.max_body_mb = max_body_mb
 
+    def ranges(self, images: int = 1) -> Dict[str, Tuple[int, int, Optional[str]]]:
+        """name -> (lowest, highest, the Setting that sets a bound, if one does).
+        `images`: batch_size x n_iter; webui seeds them seed, seed+1, ..."""
+        seeds = (-1, SEED_MAX - images + 1, None)
+        return {
+            "width": (64, self.max_width, "max_width"), "height": (64, self.max_height, "max_height"),
+            "steps": (1, self.max_steps, "max_steps"), "hr_second_pass_steps": (0, self.max_steps, "max_steps"),
+            "batch_size": (1, self.max_batch_size, "max_batch_size"), "n_iter": (1, self.max_n_iter, "max_n_iter"),
+            "hr_resize_x": (0, self.max_width, "max_width"), "hr_resize_y": (0, self.max_height, "max_height"),
+            "firstphase_width": (0, self.max_width, "max_width"), "firstphase_height": (0, self.max_height, "max_height"),
+            "seed_resize_from_w": (-1, self.max_width, "max_width"), "seed_resize_from_h": (-1, self.max_height, "max_height"),
+            "seed": seeds, "subseed": seeds,
+        }
 
-def check(kind: str, body: Any, limits: Limits) -> Dict[str, Any]:
+
+# `settings(name)`: webui's setting of that name, or None (Host.setting)
+Settings = Callable[[str], Optional[Setting]]
+
+
+def check(kind: str, body: Any, limits: Limits, settings: Optional[Settings] = None) -> Dict[str, Any]:
     """The request with types and bounds checked, or PayloadError listing every problem.
     Names that need webui (checkpoint, sampler) are resolved by the service."""
     if not isinstance(body, dict):
         raise PayloadError([error(None, "the body must be a JSON object", "type_error")])
+    unstorable = json_body.problems_of(body)  # routes refused these already; other callers too
+    if unstorable:
+        raise PayloadError(unstorable)
     fields = FIELDS[kind]
     errors = [error(k, f"unknown field {k!r}", "value_error.extra") for k in body if k not in fields]
     for name, value in body.items():
@@ -130,13 +164,9 @@ def check(kind: str, body: Any, limits: Limits) -> Dict[str, Any]:
     for k in UNSUPPORTED:
         params.pop(k, None)
     errors += _bounds(params, limits)
-    overrides = params.get("override_settings") or {}
-    for key in ("sd_model_checkpoint", "sd_vae"):
-        if key in overrides:
-            field = "checkpoint" if key == "sd_model_checkpoint" else "vae"
-            errors.append(error("override_settings", f"{key} is set with the {field!r} field"))
+    errors += _overrides(params.get("override_settings") or {}, settings)
     if kind == "img2img":
-        errors += _images(params)
+        errors += _images(params, limits)
     if errors:
         raise PayloadError(errors)
     return params
@@ -161,90 +191,126 @@ def _type_problem(kind: str, value: Any) -> Optional[str]:
 
 def _bounds(params: Dict[str, Any], limits: Limits) -> List[Dict[str, Any]]:
     errors = []
-    for name, limit, setting in (
-        ("width", limits.max_width, "max_width"),
-        ("height", limits.max_height, "max_height"),
-    ):
-        if name in params:
-            value = params[name]
-            if value % 8:
-                errors.append(error(name, f"must be a multiple of 8, got {value}"))
-            elif not 64 <= value <= limit:
-                errors.append(error(name, f"must be between 64 and {limit} (limit {setting}), got {value}"))
-    for name, limit, setting in (
-        ("steps", limits.max_steps, "max_steps"),
-        ("batch_size", limits.max_batch_size, "max_batch_size"),
-        ("n_iter", limits.max_n_iter, "max_n_iter"),
-    ):
-        if name in params and not 1 <= params[name] <= limit:
-            errors.append(error(name, f"must be between 1 and {limit} (limit {setting}), got {params[name]}"))
-    if "denoising_strength" in params and not 0 <= params["denoising_strength"] <= 1:
-        errors.append(error("denoising_strength", "must be between 0 and 1"))
-    if "cfg_scale" in params and not 0 <= params["cfg_scale"] <= 100:
-        errors.append(error("cfg_scale", "must be between 0 and 100"))
+    images = _whole(params.get("batch_size", 1)) * _whole(params.get("n_iter", 1))
+    ranges = limits.ranges(max(1, images))
+    for name, value in params.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        if name in ("width", "height") and value % 8:
+            errors.append(error(name, f"must be a multiple of 8, got {value}"))
+            continue
+        low, high, setting = ranges.get(name) or (RANGES.get(name, INT64) + (None,))
+        if not low <= value <= high:
+            why = f" (limit {setting})" if setting else " (-1: random)" if name in ("seed", "subseed") else ""
+            errors.append(error(name, f"must be between {low} and {high}{why}, got {_short(value)}"))
+    if not errors and params.get("enable_hr"):
+        errors += _hires(params, limits)
     return errors
 
 
-def _images(params: Dict[str, Any]) -> List[Dict[str, Any]]:
+def _hires(params: Dict[str, Any], limits: Limits) -> List[Dict[str, Any]]:
+    """The hires pass's size, as webui computes it, within max_width x max_height."""
+    width, height = params.get("width", 512), params.get("height", 512)
+    x, y = params.get("hr_resize_x") or 0, params.get("hr_resize_y") or 0
+    if x or y:
+        field, size = "hr_resize_x" if x else "hr_resize_y", (x or width * y // height, y or height * x // width)
+    else:
+        field, scale = "hr_scale", params.get("hr_scale", 2.0)
+        size = (int(width * scale), int(height * scale))
+    if size[0] > limits.max_width or size[1] > limits.max_height:
+        return [error(field, f"the hires pass would make {size[0]}x{size[1]}, over the limit of "
+                             f"{limits.max_width}x{limits.max_height} (max_width, max_height)")]
+    return []
+
+
+def _overrides(overrides: Dict[str, Any], settings: Optional[Settings]) -> List[Dict[str, Any]]:
+    errors = []
+    for key, value in overrides.items():
+        if key in ("sd_model_checkpoint", "sd_vae"):
+            field = "checkpoint" if key == "sd_model_checkpoint" else "vae"
+            errors.append(error("override_settings", f"{key} is set with the {field!r} field"))
+            continue
+        problem = None if settings is None else _setting_problem(settings(key), key, value)
+        if problem:
+            errors.append({"loc": ["body", "override_settings", key], "msg": problem, "type": "value_error"})
+    return errors
+
+
+def _setting_problem(setting: Optional[Setting], key: str, value: Any) -> Optional[str]:
+    """Why webui would not take `value` for this setting (it would fail, or silently
+    ignore it, only when the task runs), or None."""
+    if setting is None:
+        return f"webui has no setting {key!r}"
+    if not setting.api:
+        return f"webui does not let its API change {key!r}"
+    default = setting.default
+    fractional = setting.step is not None and setting.step != int(setting.step)
+    for kind, name, ok in (
+        (bool, "true or false", lambda: isinstance(value, bool)),
+        (int, "a whole number", lambda: type(value) is int or (fractional and type(value) is float)),
+        (float, "a number", lambda: type(value) in (int, float)),
+        (str, "a string", lambda: isinstance(value, str)),
+        ((list, tuple), "an array", lambda: isinstance(value, list)),
+        (dict, "an object", lambda: isinstance(value, dict)),
+    ):
+        if isinstance(default, kind):
+            if not ok():
+                return f"must be {name}, as webui's setting is (default {default!r})"
+            break
+    if type(value) in (int, float) and setting.minimum is not None and setting.maximum is not None:
+        if not setting.minimum <= value <= setting.maximum:
+            return f"must be between {setting.minimum} and {setting.maximum} (webui's range for it), got {_short(value)}"
+    return None
+
+
+def _images(params: Dict[str, Any], limits: Limits) -> List[Dict[str, Any]]:
     images = params.get("init_images")
     if not images:
         return [error("init_images", "img2img needs at least one init image")]
+    batch = params.get("batch_size", 1)
+    if len(images) > max(1, batch):
+        return [error("init_images", f"webui takes one init image, or up to batch_size ({batch}); got {len(images)}")]
     errors = []
     for i, data in enumerate(images):
-        problem = _image_problem(data)
+        problem = images_in.problem(data, limits.max_width, limits.max_height)
         if problem:
             errors.append({**error("init_images", problem), "loc": ["body", "init_images", i]})
     if params.get("mask"):
-        problem = _image_problem(params["mask"])
+        problem = images_in.problem(params["mask"], limits.max_width, limits.max_height)
         if problem:
             errors.append(error("mask", problem))
     return errors
 
 
-def _image_problem(data: str) -> Optional[str]:
-    try:
-        decode_image(data)
-    except ValueError as e:
-        return str(e)
-    return None
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**16 else 1
 
 
-def decode_input(data: str) -> Tuple[bytes, str]:
-    """An accepted base64 image -> (its bytes, its media type), without decoding pixels."""
-    if data.startswith("data:"):
-        data = data.split(",", 1)[-1]
-    raw = base64.b64decode(data)
-    with Image.open(io.BytesIO(raw)) as image:
-        kind = (image.format or "png").lower()
-    return raw, Image.MIME.get(kind.upper(), f"image/{kind}")
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}...({len(text)} digits)"
 
 
-def decode_image(data: str) -> Image.Image:
-    """Base64 (optionally a data: URL) -> a loaded PIL image; ValueError saying why not."""
-    if data.startswith("data:"):
-        data = data.split(",", 1)[-1]
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("is not valid base64") from None
-    try:
-        image = Image.open(io.BytesIO(raw))
-        image.load()
-    except Exception:
-        raise ValueError("is not a decodable image") from None
-    return image
-
-
-def json_schema(kind: str) -> Dict[str, Any]:
-    """The request body's schema for the OpenAPI document, from the same table."""
+def json_schema(kind: str, limits: Optional[Limits] = None) -> Dict[str, Any]:
+    """The request body's schema for the OpenAPI document, from the same tables.
+    Bounds set in Settings are those of `limits` (the defaults when None); a change
+    in Settings is checked at once but documented after a restart."""
+    ranges = (limits or Limits()).ranges()
     props = {}
     for name, (json_type, description) in FIELDS[kind].items():
         base, _, item = json_type.partition(":")
         prop: Dict[str, Any] = {"type": base}
         if item:
             prop["items"] = {"type": item}
+        if base in ("integer", "number"):
+            low, high = ranges[name][:2] if name in ranges else RANGES.get(name, INT64)
+            prop.update(minimum=low, maximum=high)
+            if name in ("width", "height"):
+                prop["multipleOf"] = 8
         if description:
             prop["description"] = description
         props[name] = prop
-    required = ["init_images"] if kind == "img2img" else []
-    return {"title": f"{kind.capitalize()}Create", "type": "object", "properties": props, "required": required}
+    schema = {"title": f"{kind.capitalize()}Create", "type": "object", "properties": props, "additionalProperties": False}
+    if kind == "img2img":
+        schema["required"] = ["init_images"]
+    return schema

@@ -5,12 +5,31 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 from pydantic import BaseModel
 
 from .service import TaskView
 from .tasks import TaskStatus
+
+
+class Message(BaseModel):
+    """401, 403, 404, 409: what went wrong, in a sentence."""
+
+    detail: str
+
+
+class Problem(BaseModel):
+    loc: List[Union[str, int]]  # where: ["body", field, ...], ["query", name], ["header", name]
+    msg: str  # why
+    type: str
+    ctx: Optional[Dict[str, Any]] = None  # limits: the limit, what is allowed, the usage
+
+
+class Problems(BaseModel):
+    """413, 415, 422, 429: every problem found, each naming its field and reason."""
+
+    detail: List[Problem]
 
 
 class ProgressPublic(BaseModel):

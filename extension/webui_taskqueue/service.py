@@ -16,7 +16,8 @@ from .auth import Forbidden
 from .errors import PayloadError, error
 from .host import Host
 from .images import ImageStore
-from .payload import Limits, check, decode_input
+from .images_in import decode_input
+from .payload import Limits, check
 from .planner import Planner
 from .scheduler import Plan, Queued
 from .speeds import work_of
@@ -68,7 +69,7 @@ class QueueService:
     # ---- submit ------------------------------------------------------------------------
 
     def submit(self, user: User, kind: TaskType, body) -> TaskView:
-        params = check(kind.value, body, self.limits())
+        params = check(kind.value, body, self.limits(), self.host.setting)
         checkpoint, vae = self._resolve(params)
         now = self.clock()
         limits = self.limits_of(user)

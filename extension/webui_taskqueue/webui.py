@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from modules import call_queue, paths_internal, processing, progress, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
 
-from .host import Checkpoint, Host, Outcome, StateSnapshot
-from .payload import decode_image
+from .host import Checkpoint, Host, Outcome, Setting, StateSnapshot
+from .images_in import decode_image
 
 # Fields of our request that are not arguments of webui's processing classes.
 _NOT_PROCESSING_ARGS = {
@@ -69,6 +69,15 @@ class WebuiHost(Host):
     def option(self, name: str, default: Any) -> Any:
         value = shared.opts.data.get(name)
         return default if value in (None, "") else type(default)(value)
+
+    def setting(self, name: str) -> Optional[Setting]:
+        info = shared.opts.data_labels.get(name)
+        if info is None:
+            return None
+        args = info.component_args if isinstance(info.component_args, dict) else {}
+        numbers = {k: args.get(k) for k in ("minimum", "maximum", "step") if isinstance(args.get(k), (int, float))}
+        api = not (getattr(info, "restrict_api", False) or getattr(info, "do_not_save", False))
+        return Setting(default=info.default, api=api, **numbers)
 
     def data_dir(self) -> str:
         return os.path.join(paths_internal.data_path, "task-queue")

@@ -6,15 +6,17 @@ webui's, and its other routes must keep their own error handling."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Type, TypeVar
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from .. import json_body, schemas
 from ..accounts import AccountConflict, Accounts, UnknownUser
 from ..auth import OPEN_MODE_USER, SIGNED_URL_USER, Authenticator, Forbidden, Unauthorized
 from ..errors import PayloadError, error
@@ -25,10 +27,27 @@ from ..users import User
 
 PREFIX = "/queue/v1"
 
-# the answers routes give besides their own, for the OpenAPI document
-ERRORS = {401: {"description": "no valid API key (or webui --api-auth credentials)"},
-          404: {"description": "no such task, or not yours"}}
-ADMIN_ERRORS = {**ERRORS, 403: {"description": "admins only"}}
+# Every answer a route gives besides its own, for the OpenAPI document; the contract
+# tests check that each answer given is documented for its route.
+WHY = {
+    401: "no valid API key (or webui --api-auth credentials); a link whose signature is not valid",
+    403: "admins only",
+    404: "no such task, or not yours",
+    409: "not possible in the task's present status",
+    413: "the body is over the size limit (max_body_mb)",
+    415: "the body is not sent as JSON (Content-Type: application/json)",
+    422: "a field is invalid or over a limit: `detail` names each one and says why",
+    429: "over your limit of tasks queued at once, or of tasks per hour (see Retry-After)",
+}
+BODY = (413, 415, 422)  # what a route that reads a JSON body may answer
+
+
+def answers(*codes: int, **why: str) -> dict:
+    """`responses=` for a route: the error answers `codes`, with their body schema;
+    `why` (e.g. `s404="no such user"`) words one for this route."""
+    return {code: {"model": schemas.Message if code < 413 else schemas.Problems,
+                   "description": why.get(f"s{code}", WHY[code])}
+            for code in sorted({401, *codes})}
 
 
 @dataclasses.dataclass
@@ -150,7 +169,8 @@ def statuses(raw: Optional[str]) -> List[TaskStatus]:
 
 
 async def read_json(request: Request, max_mb: float) -> Any:
-    """The body, refused with 413 past the limit before it is all read."""
+    """The body as checked JSON (json_body.parse), refused with 413 past the limit
+    before it is all read. Parsed off the event loop: a body may be megabytes."""
     limit = int(max_mb * 1024 * 1024)
     too_big = PayloadError([error(None, f"the body is over the limit of {max_mb:g} MB (max_body_mb)")], 413)
     length = request.headers.get("content-length")
@@ -162,7 +182,33 @@ async def read_json(request: Request, max_mb: float) -> Any:
         if size > limit:
             raise too_big
         chunks.append(chunk)
+    return await run_in_threadpool(json_body.parse, b"".join(chunks), request.headers.get("content-type"))
+
+
+Model = TypeVar("Model")
+
+
+def parse_model(model: Type[Model], body: Any) -> Model:
+    """A read_json body as a pydantic model (1.x or 2.x): unknown fields and wrong
+    types refused in the same shape as everything else."""
+    if not isinstance(body, dict):
+        raise PayloadError([error(None, "the body must be a JSON object", "type_error")])
+    known = getattr(model, "model_fields", None) or model.__fields__  # pydantic 2, 1
+    problems = [error(k, f"unknown field {k!r}", "value_error.extra") for k in body if k not in known]
+    if problems:
+        raise PayloadError(problems)
     try:
-        return json.loads(b"".join(chunks) or b"null")
-    except ValueError as e:
-        raise PayloadError([error(None, f"the body is not valid JSON: {e}", "value_error.jsondecode")]) from None
+        return model.model_validate(body) if hasattr(model, "model_validate") else model.parse_obj(body)
+    except ValidationError as e:
+        raise PayloadError([{"loc": ["body", *p["loc"]], "msg": p["msg"], "type": p["type"]} for p in e.errors()]) from None
+
+
+def body_doc(schema: dict) -> dict:
+    """`openapi_extra=` for a route that reads its JSON body itself."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def model_schema(model: Any) -> dict:
+    """A small model's JSON schema, inline (pydantic 2, 1)."""
+    schema = model.model_json_schema() if hasattr(model, "model_json_schema") else model.schema()
+    return {**schema, "additionalProperties": False}

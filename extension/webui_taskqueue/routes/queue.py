@@ -8,14 +8,15 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from .. import schemas
-from .common import ADMIN_ERRORS, ERRORS, PREFIX, Caller, QueueRoute, Services
+from .common import PREFIX, Caller, QueueRoute, Services, answers
+from .tasks import MAX_OFFSET
 
 
 def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["queue"], route_class=QueueRoute)
 
-    @router.get("/queue", response_model=schemas.QueuePublic, responses=ERRORS)
-    def queue(limit: int = Query(500, ge=1, le=10000), offset: int = Query(0, ge=0, le=10**9),
+    @router.get("/queue", response_model=schemas.QueuePublic, responses=answers(422))
+    def queue(limit: int = Query(500, ge=1, le=10000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
               services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Running and queued tasks in run order, with ETAs: your own with their ids,
         other people's as anonymous entries (no id, prompt, owner or images). Entries
@@ -23,22 +24,22 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         found = services.queue.queue(who.user, limit, offset)
         return JSONResponse({**found, "data": [schemas.task_public(v, who.links) for v in found["data"]]})
 
-    @router.post("/queue/pause", response_model=schemas.PausedPublic, responses=ADMIN_ERRORS)
+    @router.post("/queue/pause", response_model=schemas.PausedPublic, responses=answers(403))
     def pause(services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Admins: the running task finishes, nothing new starts."""
         return services.queue.set_paused(who.user, True)
 
-    @router.post("/queue/resume", response_model=schemas.PausedPublic, responses=ADMIN_ERRORS)
+    @router.post("/queue/resume", response_model=schemas.PausedPublic, responses=answers(403))
     def resume(services: Services = Depends(get_services), who: Caller = Depends(caller)):
         return services.queue.set_paused(who.user, False)
 
-    @router.get("/checkpoints", response_model=schemas.CheckpointsPublic, responses={401: ERRORS[401]})
+    @router.get("/checkpoints", response_model=schemas.CheckpointsPublic, responses=answers())
     def checkpoints(services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Checkpoints webui knows (those the caller may use), with webui's short hash,
         and which one is loaded."""
         return services.queue.checkpoints(who.user)
 
-    @router.get("/health", response_model=schemas.HealthPublic, responses={401: ERRORS[401]})
+    @router.get("/health", response_model=schemas.HealthPublic, responses=answers())
     def health(services: Services = Depends(get_services), who: Caller = Depends(caller)):
         return services.queue.health()
 

@@ -9,21 +9,16 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import schemas
-from ..payload import json_schema
+from ..payload import Limits, json_schema
 from ..tasks import TaskType
-from .common import ERRORS, PREFIX, Caller, QueueRoute, Services, read_json, statuses
+from .common import BODY, PREFIX, Caller, QueueRoute, Services, answers, body_doc, read_json, statuses
 
-SUBMIT_ERRORS = {
-    401: ERRORS[401],
-    413: {"description": "the body is over the size limit"},
-    422: {"description": "a field is invalid or over a limit; `detail` names it"},
-    429: {"description": "over your limit of queued tasks or of tasks per hour"},
-}
-FINAL_ERRORS = {**ERRORS, 409: {"description": "not possible in the task's present status"}}
-MOVE_SCHEMA = {"title": "TaskMove", "type": "object", "properties": {
-    "to": {"type": "string", "enum": ["front", "back"]}, "before": {"type": "string", "description": "a task id"}}}
-PRIORITY_SCHEMA = {"title": "TaskPriority", "type": "object", "required": ["priority"],
+IMAGE_ERRORS = answers(404, 422, s404="no such task or image, or not yours", s422="`index` is not a whole number")
+MOVE_SCHEMA = {"title": "TaskMove", "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False, "properties": {
+    "to": {"type": "string", "enum": ["front", "back"]}, "before": {"type": "string", "minLength": 1, "description": "a task id"}}}
+PRIORITY_SCHEMA = {"title": "TaskPriority", "type": "object", "required": ["priority"], "additionalProperties": False,
                    "properties": {"priority": {"type": "integer", "minimum": -1000, "maximum": 1000}}}
+MAX_OFFSET = 10**9  # beyond any queue; keeps the number within what SQLite takes
 
 
 def build(get_services: Callable[[], Services], caller: Callable, resource_caller: Callable) -> APIRouter:
@@ -35,27 +30,26 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         accepted = {"task_id": view.task.task_id, "status": view.task.status.value, "position": view.position}
         return JSONResponse(accepted, status_code=202)
 
-    def body_doc(kind: str) -> dict:
-        schema = json_schema(kind)
-        return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    limits = _documented_limits(get_services)
+    submit_errors = answers(*BODY, 429)
 
-    @router.post("/txt2img", status_code=202, response_model=schemas.TaskAccepted, responses=SUBMIT_ERRORS,
-                 openapi_extra=body_doc("txt2img"))
+    @router.post("/txt2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
+                 openapi_extra=body_doc(json_schema("txt2img", limits)))
     async def txt2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Queue a txt2img task: webui's /sdapi/v1/txt2img payload plus `checkpoint` and `vae`."""
         return await submit(TaskType.TXT2IMG, request, services, who)
 
-    @router.post("/img2img", status_code=202, response_model=schemas.TaskAccepted, responses=SUBMIT_ERRORS,
-                 openapi_extra=body_doc("img2img"))
+    @router.post("/img2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
+                 openapi_extra=body_doc(json_schema("img2img", limits)))
     async def img2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Queue an img2img task: webui's /sdapi/v1/img2img payload plus `checkpoint` and `vae`."""
         return await submit(TaskType.IMG2IMG, request, services, who)
 
-    @router.get("/tasks", response_model=schemas.TasksPublic, responses=ERRORS)
+    @router.get("/tasks", response_model=schemas.TasksPublic, responses=answers(422))
     def list_tasks(
         status: Optional[str] = Query(None, description="comma-separated statuses"),
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
         user_name: Optional[str] = Query(None, alias="user", description="admins: another user's tasks"),
         all_users: bool = Query(False, alias="all", description="admins: everyone's tasks"),
         services: Services = Depends(get_services),
@@ -65,14 +59,14 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         views, count = services.queue.list(who.user, statuses(status), limit, offset, owner=user_name, everyone=all_users)
         return JSONResponse({"data": [schemas.task_public(v, who.links) for v in views], "count": count})
 
-    @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=ERRORS)
+    @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=answers(404))
     def get_task(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """One task. Polled every second by every watcher: answered as built, without a
         second validation pass (`response_model` documents the shape)."""
         return JSONResponse(schemas.task_public(services.queue.get(who.user, task_id), who.links))
 
     @router.get("/tasks/{task_id}/preview", responses={
-        **ERRORS, 200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
+        **answers(404), 200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
         304: {"description": "the preview named in If-None-Match is still current"}})
     def preview(task_id: str, request: Request, services: Services = Depends(get_services),
                 who: Caller = Depends(resource_caller("preview"))):
@@ -88,7 +82,7 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         return Response(content=data, media_type="image/jpeg", headers=headers)
 
     @router.get("/tasks/{task_id}/images/{index}", response_class=FileResponse,
-                responses={**ERRORS, 200: {"content": {"image/png": {}}}})
+                responses={**IMAGE_ERRORS, 200: {"content": {"image/png": {}}}})
     def image(task_id: str, index: int, services: Services = Depends(get_services),
               who: Caller = Depends(resource_caller("image"))):
         """A finished image: PNG with webui's infotext in its "parameters" text chunk."""
@@ -96,27 +90,28 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
                             headers={"Cache-Control": "private, max-age=3600"})
 
     @router.get("/tasks/{task_id}/images/{index}/thumb", response_class=FileResponse,
-                responses={**ERRORS, 200: {"content": {"image/jpeg": {}}}})
+                responses={**IMAGE_ERRORS, 200: {"content": {"image/jpeg": {}}}})
     def thumbnail(task_id: str, index: int, services: Services = Depends(get_services),
                   who: Caller = Depends(resource_caller("thumb"))):
         """A small JPEG of a finished image (256 px on its longer side), for galleries."""
         path = services.queue.thumbnail_path(who.user, task_id, index)
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
-    @router.get("/tasks/{task_id}/inputs/{index}", responses={**ERRORS, 200: {"content": {"image/png": {}}}})
+    @router.get("/tasks/{task_id}/inputs/{index}", responses={
+        **IMAGE_ERRORS, 200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}, "image/gif": {}, "image/bmp": {}}}})
     def input_image(task_id: str, index: int, services: Services = Depends(get_services),
                     who: Caller = Depends(resource_caller("input"))):
         """An img2img task's init image, as it was sent."""
         data, media_type = services.queue.input_image(who.user, task_id, index)
         return Response(content=data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
-    @router.post("/tasks/{task_id}/interrupt", response_model=schemas.TaskPublic, responses=FINAL_ERRORS)
+    @router.post("/tasks/{task_id}/interrupt", response_model=schemas.TaskPublic, responses=answers(404, 409))
     def interrupt(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Running: interrupt this task only. Queued: cancel it. Final: 409."""
         return schemas.task_public(services.queue.interrupt(who.user, task_id), who.links)
 
-    @router.post("/tasks/{task_id}/move", response_model=schemas.TaskPublic, responses={**FINAL_ERRORS, 422: SUBMIT_ERRORS[422]},
-                 openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": MOVE_SCHEMA}}}})
+    @router.post("/tasks/{task_id}/move", response_model=schemas.TaskPublic, responses=answers(404, 409, *BODY),
+                 openapi_extra=body_doc(MOVE_SCHEMA))
     async def move(task_id: str, request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Reorder a queued task: `{"to": "front"}`, `{"to": "back"}` or `{"before": task_id}`.
         Owners move within their own tasks; an admin's move also sets the priority."""
@@ -125,8 +120,7 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         return schemas.task_public(view, who.links)
 
     @router.patch("/tasks/{task_id}", response_model=schemas.TaskPublic,
-                  responses={**FINAL_ERRORS, 403: {"description": "admins only"}, 422: SUBMIT_ERRORS[422]},
-                  openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": PRIORITY_SCHEMA}}}})
+                  responses=answers(403, 404, 409, *BODY), openapi_extra=body_doc(PRIORITY_SCHEMA))
     async def set_priority(task_id: str, request: Request, services: Services = Depends(get_services),
                            who: Caller = Depends(caller)):
         """Admins: `{"priority": n}`; a higher priority runs sooner, within fair turns."""
@@ -134,10 +128,18 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         view = await run_in_threadpool(services.queue.set_priority, who.user, task_id, body)
         return schemas.task_public(view, who.links)
 
-    @router.delete("/tasks/{task_id}", status_code=204, response_class=Response, responses=FINAL_ERRORS)
+    @router.delete("/tasks/{task_id}", status_code=204, response_class=Response, responses=answers(404, 409))
     def delete(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Forget a final task and delete its images."""
         services.queue.delete(who.user, task_id)
         return Response(status_code=204)
 
     return router
+
+
+def _documented_limits(get_services: Callable[[], Services]) -> Optional[Limits]:
+    """The limits in Settings when the routes are built, for the OpenAPI document."""
+    try:
+        return get_services().queue.limits()
+    except Exception:  # a test's app without a queue behind it yet: the defaults
+        return None
