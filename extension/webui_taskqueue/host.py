@@ -102,6 +102,10 @@ class Host:
     def end(self, task_id: str) -> None:
         raise NotImplementedError
 
+    def free_memory(self) -> None:
+        """After a failed generation (out of memory, say): give cached GPU memory back,
+        as webui does after each job of its own UI. Nothing to do by default."""
+
     # from any thread
     def interrupt(self) -> None:
         raise NotImplementedError

@@ -52,6 +52,7 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_max_overtaken": (12, "Fewer model switches: most times a task may be overtaken by one on the loaded model (0: never)"),
     "task_queue_max_delay": (120, "Fewer model switches: most seconds a task may wait beyond its fair turn"),
     "task_queue_readahead": (True, "Read the next task's checkpoint into memory while a task runs"),
+    "task_queue_pause_after_failures": (5, "Pause the queue after this many tasks failed in a row, until an admin resumes it (0: never)"),
 }
 
 
@@ -139,7 +140,8 @@ def _build(host: Host) -> Runtime:
     images = ImageStore(os.path.join(root, "images"))
     planner = Planner(store, host, policy=lambda: policy_from(host))
     readahead = ReadAhead() if host.option("task_queue_readahead", True) else None
-    worker = Worker(store, host, images, planner, readahead)
+    worker = Worker(store, host, images, planner, readahead, pause_after=lambda: host.option(
+        "task_queue_pause_after_failures", SETTINGS["task_queue_pause_after_failures"][0]))
     user_limits = lambda: user_limits_from(host)  # noqa: E731
     service = QueueService(store, host, worker, images, planner, limits=lambda: limits_from(host),
                            user_limits=user_limits)

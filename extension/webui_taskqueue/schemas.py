@@ -176,6 +176,9 @@ class HealthPublic(BaseModel):
     running: int
     paused: bool
     worker: str
+    paused_reason: Optional[str] = None  # set when the queue paused itself (failures in a row)
+    failures_in_a_row: int = 0
+    last_errors: List[str] = []  # of the failures in a row, newest first
 
 
 def iso(t: Optional[float]) -> Optional[str]:

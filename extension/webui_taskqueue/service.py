@@ -186,6 +186,7 @@ class QueueService:
             "running": self.store.count(TaskStatus.RUNNING),
             "paused": self.store.get_flag(PAUSED),
             "worker": "running" if self.worker.is_alive() else "stopped",
+            **self.worker.failures.summary(),  # why it paused itself, the last errors
         }
 
     # ---- act ------------------------------------------------------------------------------
@@ -265,6 +266,8 @@ class QueueService:
     def set_paused(self, user: User, paused: bool) -> dict:
         if not user.is_admin:
             raise Forbidden("only an admin may pause or resume the queue")
+        if not paused:
+            self.worker.failures.clear()  # a resume starts the failure streak anew
         self.store.set_flag(PAUSED, paused)
         if not paused:
             self.worker.notify()

@@ -9,7 +9,7 @@ import contextlib
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from modules import call_queue, paths_internal, processing, progress, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
+from modules import call_queue, devices, paths_internal, processing, progress, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
 
 from .host import Checkpoint, Host, Outcome, Setting, StateSnapshot
 from .images_in import decode_image
@@ -98,6 +98,9 @@ class WebuiHost(Host):
     def end(self, task_id: str) -> None:
         progress.finish_task(task_id)
         shared.state.end()
+
+    def free_memory(self) -> None:
+        devices.torch_gc()  # what webui's wrap_gradio_call runs after a job, failed or not
 
     def generate(self, kind: str, params: Dict[str, Any], checkpoint: str, vae: Optional[str]) -> Outcome:
         info = sd_models.get_closet_checkpoint_match(checkpoint)

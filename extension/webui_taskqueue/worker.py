@@ -2,16 +2,21 @@
 
 Task switches and interrupts are serialized by `_switch`: an interrupt reaches webui
 only while its own task is the one running, so interrupting task A can never stop
-task B, even when the request lands exactly as A ends and B begins."""
+task B, even when the request lands exactly as A ends and B begins.
+
+A failing task fails alone: its error is recorded, webui's state and GPU memory are
+cleaned up, the next task runs. Only a streak of failures pauses the queue (failures.py)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
 import traceback
 from typing import Callable, Optional, Set, Tuple
 
+from .failures import PAUSED, FailureStreak
 from .host import Host, Outcome
 from .images import ImageStore, encode_preview
 from .planner import Planner
@@ -22,15 +27,20 @@ from .tasks import InvalidTransition, Task, TaskStatus
 
 log = logging.getLogger(__name__)
 
-PAUSED = "paused"
+__all__ = ["PAUSED", "EXTERNAL_INTERRUPT", "Worker"]
+
 EXTERNAL_INTERRUPT = "interrupted outside the queue (webui's own interrupt)"
 
 
 class Worker:
     def __init__(self, store: Store, host: Host, images: ImageStore, planner: Planner,
-                 readahead: Optional[ReadAhead] = None, clock: Callable[[], float] = time.time) -> None:
+                 readahead: Optional[ReadAhead] = None, clock: Callable[[], float] = time.time,
+                 pause_after: Callable[[], int] = lambda: 0) -> None:
+        """`pause_after`: failures in a row that pause the queue (0: never)."""
         self.store, self.host, self.images, self.clock = store, host, images, clock
         self.planner, self.readahead = planner, readahead
+        self.failures = FailureStreak(store, pause_after)
+        self._unrecorded: Optional[tuple] = None  # (task_id, status, outcome) the store refused
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
@@ -85,12 +95,17 @@ class Worker:
                     self._cond.wait(1.0)  # a broken store must not spin the CPU
 
     def _has_work(self) -> bool:
+        if self._unrecorded is not None:
+            return True
         return not self.store.get_flag(PAUSED) and self.store.count(TaskStatus.QUEUED) > 0
 
     # ---- one task ----------------------------------------------------------------------
 
     def run_once(self) -> Optional[Task]:
-        """Run the next task, if any, to its final state and return it."""
+        """Run the next task, if any, to its final state and return it. A task whose end
+        the store refused (a full disk) is recorded first: until it is, nothing starts."""
+        if self._unrecorded is not None:
+            self._finish(*self._unrecorded)
         with self.host.lock:
             task = self._begin_next()
             if task is None:
@@ -105,6 +120,8 @@ class Worker:
                 error = _describe(e)
                 log.error("task %s failed: %s", task.task_id, traceback.format_exc())
             finished = self.clock()
+            if error is not None:
+                self._free_memory()  # out of the except block: its traceback holds the task's tensors
             requested = self._leave(task)
             self.host.end(task.task_id)
         try:
@@ -153,6 +170,8 @@ class Worker:
                 images, infotexts = names, list(outcome.infotexts[: len(names)])
             except Exception as e:
                 error = "saving images failed: " + _describe(e)
+                log.error("task %s: %s", task.task_id, error)
+                self.images.delete(task.task_id)  # the ones saved before: the task has none
         if error is not None:
             status = TaskStatus.INTERRUPTED if requested else TaskStatus.FAILED
         elif outcome.interrupted:
@@ -161,13 +180,34 @@ class Worker:
         else:
             status = TaskStatus.DONE
         try:
-            return self.store.finish(
-                task.task_id, status, self.clock(), images=images, infotexts=infotexts, error=error,
-                process_started_at=started, process_finished_at=finished,
-            )
+            return self._finish(task.task_id, status, dict(
+                images=images, infotexts=infotexts, error=error, process_started_at=started, process_finished_at=finished))
         finally:
             with self._switch:
                 self._finishing = None
+
+    def _finish(self, task_id: str, status: TaskStatus, outcome: dict) -> Task:
+        try:
+            recorded = self.store.finish(task_id, status, self.clock(), **outcome)
+        except (InvalidTransition, KeyError):
+            self._unrecorded = None  # no longer running: nothing to record
+            raise
+        except Exception:
+            # e.g. "database or disk is full": the task stays the running one, and is
+            # recorded before anything else starts (the loop retries every second)
+            self._unrecorded = (task_id, status, outcome)
+            raise
+        self._unrecorded = None
+        reason = self.failures.record(recorded)
+        if reason is not None:
+            log.warning("task queue %s", reason)
+        return recorded
+
+    def _free_memory(self) -> None:
+        try:
+            self.host.free_memory()
+        except Exception:
+            log.exception("task queue: freeing memory after a failed task")
 
     def _read_ahead(self, task: Task) -> None:
         """While `task` runs, read the checkpoint of the task after it into memory when
@@ -222,7 +262,24 @@ class Worker:
         return key, data
 
 
-def _describe(e: Exception, limit: int = 2000) -> str:
+# write errors that mean "no room": said plainly, without the file's path
+NO_ROOM = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file system allows no file this large",
+}
+
+
+def _describe(e: BaseException, limit: int = 2000) -> str:
     """The error for the task record: type and message, cut to a readable length."""
+    if isinstance(e, OSError) and e.errno in NO_ROOM:
+        return f"{NO_ROOM[e.errno]} ({e.strerror}); no image of this task was kept"
     text = f"{type(e).__name__}: {e}"
+    if _out_of_memory(e):
+        text = "the GPU ran out of memory (a smaller size or batch may fit): " + text
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    """torch.cuda.OutOfMemoryError, or the RuntimeError older torch raises instead."""
+    return type(e).__name__ == "OutOfMemoryError" or (isinstance(e, RuntimeError) and "out of memory" in str(e).lower())

@@ -1,4 +1,4 @@
-"""The NaN check webui runs on every latent batch after sampling."""
+"""The NaN check webui runs on every latent batch after sampling, and torch_gc."""
 
 import torch
 
@@ -24,3 +24,12 @@ def test_for_nans(x, where):
         message = "A tensor with NaNs was produced."
     message += " Use --disable-nan-check commandline argument to disable this check."
     raise NansException(message)
+
+
+gc_calls = 0  # the stand-in has no GPU cache to empty: tests read how often it was asked to
+
+
+def torch_gc():
+    """webui empties the CUDA cache here (torch.cuda.empty_cache, ipc_collect)."""
+    global gc_calls
+    gc_calls += 1

@@ -73,12 +73,16 @@ class Sampler:
         # Stand-in rule: the word "nan" in a prompt makes the unet output NaNs from the middle
         # step on, so a task fails for real inside generation (webui's NaN check raises).
         poisoned = any(re.search(r"\bnan\b", prompt, re.IGNORECASE) for prompt in p.prompts)
+        # and the word "oom" runs the GPU out of memory at the middle step (torch's own error)
+        out_of_memory = any(re.search(r"\boom\b", prompt, re.IGNORECASE) for prompt in p.prompts)
 
         for i in range(steps):
             if state.interrupted or state.skipped:
                 break
             started = time.perf_counter()
             denoised = self.model.denoise(x, cond, uncond, p.cfg_scale)
+            if out_of_memory and i == steps // 2:
+                raise torch.cuda.OutOfMemoryError(OUT_OF_MEMORY)
             if poisoned and i >= steps // 2:
                 denoised = denoised * float("nan")
             time.sleep(max(0.0, shared.cmd_opts.step_seconds - (time.perf_counter() - started)))
@@ -91,6 +95,10 @@ class Sampler:
 
         return x
 
+
+OUT_OF_MEMORY = ("CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 7.79 GiB of which "
+                 "1.06 GiB is free. Of the allocated memory 5.89 GiB is allocated by PyTorch, and 312.50 MiB is "
+                 "reserved by PyTorch but unallocated.")
 
 all_samplers = [SamplerData(name, Sampler, aliases, options) for name, aliases, options in _samplers]
 all_samplers_map = {x.name: x for x in all_samplers}
