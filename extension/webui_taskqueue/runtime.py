@@ -14,6 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from fastapi.staticfiles import StaticFiles
 
+from . import recovery
 from .accounts import Accounts
 from .auth import Authenticator
 from .host import Host
@@ -25,6 +26,7 @@ from .routes import Services, build_router
 from .scheduler import Policy
 from .service import QueueService
 from .sqlite_store import SQLiteStore
+from .tasks import InvalidTransition, TaskStatus
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,9 @@ class Runtime:
 _lock = threading.Lock()
 _runtime: Optional[Runtime] = None
 
+STOP_SECONDS = 5.0
+STOP_MESSAGE = "webui was stopped or restarted while this task ran"
+
 
 def start(app, host: Host) -> Runtime:
     global _runtime
@@ -116,15 +121,34 @@ def start(app, host: Host) -> Runtime:
         return _runtime
 
 
-def stop() -> None:
+def stop(timeout: float = STOP_SECONDS) -> None:
+    """webui stops, or reloads its scripts: nothing new starts, the running task is
+    interrupted and recorded as stopped, queued tasks stay queued for the next start.
+    Waits at most `timeout` for the worker to let go of the task (webui's interrupt
+    acts at the next sampling step); whatever it leaves, the next start settles."""
     global _runtime
     with _lock:
         runtime, _runtime = _runtime, None
-    if runtime is not None:
-        runtime.worker.stop()
-        if runtime.worker.readahead is not None:
-            runtime.worker.readahead.stop()
-        runtime.store.close()
+    if runtime is None:
+        return
+    worker, store = runtime.worker, runtime.store
+    worker.stop(timeout=0)  # nothing new starts
+    task_id = worker.running_id()
+    if task_id is not None:
+        try:
+            store.finish(task_id, TaskStatus.INTERRUPTED, time.time(), error=STOP_MESSAGE)
+        except (InvalidTransition, KeyError):
+            pass  # it ended meanwhile, as it was
+        worker.interrupt(task_id)
+    deadline = time.monotonic() + timeout
+    while worker.progress(task_id) is not None or store.count(TaskStatus.RUNNING):
+        if time.monotonic() > deadline:
+            log.warning("task queue: the worker did not let go within %.0f s of stopping", timeout)
+            return  # the store stays open for it; the process is ending or a new runtime starts
+        time.sleep(0.02)
+    if worker.readahead is not None:
+        worker.readahead.stop()
+    store.close()
 
 
 def database_path(root: str) -> str:
@@ -134,10 +158,13 @@ def database_path(root: str) -> str:
 def _build(host: Host) -> Runtime:
     root = host.option("task_queue_dir", "") or host.data_dir()
     store = SQLiteStore(database_path(root))
-    failed = store.recover(time.time())
-    if failed:
-        log.warning("task queue: %d task(s) were running when webui stopped; marked failed", len(failed))
     images = ImageStore(os.path.join(root, "images"))
+    recovered = recovery.recover(store, images, time.time())
+    if recovered.failed:
+        log.warning("task queue: %d task(s) were running when webui stopped; marked failed", len(recovered.failed))
+    if recovered.removed or recovered.partial:
+        log.info("task queue: removed %d image folder(s) no task lists and %d cut-short write(s)",
+                 len(recovered.removed), recovered.partial)
     planner = Planner(store, host, policy=lambda: policy_from(host))
     readahead = ReadAhead() if host.option("task_queue_readahead", True) else None
     worker = Worker(store, host, images, planner, readahead, pause_after=lambda: host.option(

@@ -124,7 +124,7 @@ def caller_dependencies(get_services: Callable[[], Services]):
         # only an open queue answers with the open-mode user: its links need no signature
         return Caller(user, Links(None if user is OPEN_MODE_USER else auth, time.time()))
 
-    def caller(
+    async def caller(  # on the event loop: a lookup in memory or one indexed row, no thread hop
         bearer: Optional[HTTPAuthorizationCredentials] = Security(_bearer),
         key: Optional[str] = Security(_api_key),
         basic: Optional[HTTPBasicCredentials] = Security(_basic),
