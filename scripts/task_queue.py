@@ -1,4 +1,5 @@
 """webui's entry point for this extension: registers callbacks, nothing more.
+Stopping webui, or reloading its UI, stops the queue (runtime.stop) before it goes.
 
 webui puts the extension folder on sys.path only while it loads scripts; the package
 lives in extension/ under a name of its own, so that folder stays on sys.path."""
@@ -12,11 +13,12 @@ if _PACKAGE_DIR not in sys.path:
 
 from modules import script_callbacks  # noqa: E402
 
-from webui_taskqueue import runtime, webui  # noqa: E402
+from webui_taskqueue import runtime, shutdown, webui  # noqa: E402
 
 
 def _on_app_started(_demo, app):
     runtime.start(app, webui.WebuiHost())
+    shutdown.install(runtime.stop)  # SIGINT, SIGTERM and exit: the running task is marked first
 
 
 script_callbacks.on_ui_settings(lambda: webui.register_settings(runtime.SETTINGS))

@@ -1,6 +1,12 @@
 """Result images on disk: <root>/<task_id>/<index>.png with webui's infotext in the
-PNG "parameters" text chunk (what webui's PNG Info tab reads). Written to a
-temporary name and renamed, so a half-written file is never served."""
+PNG "parameters" text chunk (what webui's PNG Info tab reads).
+
+A task's folder appears whole or not at all. Its images are written in a folder of
+their own under <root>/.partial, each file flushed to the disk (fsync), then the
+folder is renamed into place and the rename is flushed too: all before the worker
+records the task done. A kill at any moment leaves either nothing in <root>/<task_id>
+or every image, never a half-written file, and leftovers only where `recover()`
+looks for them at start: in .partial, or a folder its task does not list."""
 
 from __future__ import annotations
 
@@ -8,37 +14,46 @@ import io
 import os
 import shutil
 import tempfile
-from typing import List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 from PIL import Image, PngImagePlugin
 
 THUMBNAIL_SIZE = 256  # the longer side, in pixels
+PARTIAL = ".partial"  # never a task id (those are hex)
 
 
 class ImageStore:
     def __init__(self, root: str) -> None:
         self.root = root
-        os.makedirs(root, exist_ok=True)
+        self.partial = os.path.join(root, PARTIAL)
+        os.makedirs(self.partial, exist_ok=True)
 
     def save(self, task_id: str, images: Sequence[Image.Image], infotexts: Sequence[str]) -> List[str]:
-        folder = os.path.join(self.root, task_id)
-        os.makedirs(folder, exist_ok=True)
-        names = []
-        for index, image in enumerate(images):
-            info = PngImagePlugin.PngInfo()
-            text = infotexts[index] if index < len(infotexts) else ""
-            if text:
-                info.add_text("parameters", text)
-            name = f"{index}.png"
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
+        """Write a task's images, durably; their names, in order. All or nothing."""
+        if not images:
+            return []
+        staging = tempfile.mkdtemp(dir=self.partial, prefix=f"{task_id}-")
+        try:
+            names = []
+            for index, image in enumerate(images):
+                info = PngImagePlugin.PngInfo()
+                text = infotexts[index] if index < len(infotexts) else ""
+                if text:
+                    info.add_text("parameters", text)
+                name = f"{index}.png"
+                with open(os.path.join(staging, name), "wb") as f:
                     image.save(f, format="PNG", pnginfo=info)
-                os.replace(tmp, os.path.join(folder, name))
-            except BaseException:
-                os.unlink(tmp)
-                raise
-            names.append(name)
+                    _flush(f)
+                names.append(name)
+            _sync_folder(staging)
+            folder = os.path.join(self.root, task_id)
+            if os.path.lexists(folder):  # left by a run the database never recorded
+                shutil.rmtree(folder)
+            os.rename(staging, folder)
+            _sync_folder(self.root)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return names
 
     def path(self, task_id: str, index: int) -> Optional[str]:
@@ -53,11 +68,50 @@ class ImageStore:
                 image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
                 data = io.BytesIO()
                 image.convert("RGB").save(data, format="JPEG", quality=80)
-            _write_atomically(path, data.getvalue())
+            self._write_atomically(path, data.getvalue())
         return path
 
     def delete(self, task_id: str) -> None:
         shutil.rmtree(os.path.join(self.root, task_id), ignore_errors=True)
+
+    # ---- for recovery at start ----------------------------------------------------------
+
+    def folders(self) -> List[str]:
+        """The task ids that have a folder."""
+        with os.scandir(self.root) as entries:
+            return [e.name for e in entries if e.name != PARTIAL]
+
+    def clear_partial(self) -> int:
+        """Remove what writes cut short left behind; how many entries that was."""
+        with os.scandir(self.partial) as entries:
+            names = [e.name for e in entries]
+        for name in names:
+            path = os.path.join(self.partial, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        return len(names)
+
+    def remove(self, task_ids: Iterable[str]) -> None:
+        for task_id in task_ids:
+            path = os.path.join(self.root, task_id)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+
+    def _write_atomically(self, path: str, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.partial, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                _flush(f)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
 
 def encode_preview(image: Image.Image) -> bytes:
@@ -67,12 +121,18 @@ def encode_preview(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _write_atomically(path: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+def _flush(f) -> None:
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def _sync_folder(path: str) -> None:
+    """Make the names in a folder durable (a rename, a new file). POSIX only: Windows
+    cannot open a folder for fsync."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        os.fsync(fd)
+    finally:
+        os.close(fd)

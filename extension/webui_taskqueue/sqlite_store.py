@@ -195,6 +195,16 @@ class SQLiteStore(SQLiteUsers, Store):
                 raise ValueError(f"task {task_id} is {row['status']}")
             db.execute("DELETE FROM tasks WHERE task_id=?", (task_id,))
 
+    def images_of(self, task_ids):
+        task_ids, found = list(task_ids), {}
+        with self._lock:
+            for start in range(0, len(task_ids), 500):
+                chunk = task_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT task_id, images FROM tasks WHERE task_id IN ({marks})", chunk).fetchall()
+                found.update((r["task_id"], json.loads(r["images"])) for r in rows)
+        return found
+
     def get_flag(self, name: str) -> bool:
         with self._lock:
             row = self._db.execute("SELECT value FROM flags WHERE name=?", (name,)).fetchone()

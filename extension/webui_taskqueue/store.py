@@ -101,6 +101,11 @@ class Store:
             self.finish(task_id, TaskStatus.FAILED, now, error=RESTART_MESSAGE)
         return ids
 
+    def images_of(self, task_ids: Sequence[str]) -> Dict[str, List[str]]:
+        """The images each of these tasks lists, for those that exist (recovery compares
+        them with the folders on disk). Reads no params: cheap for thousands of ids."""
+        raise NotImplementedError
+
     def get_flag(self, name: str) -> bool:
         raise NotImplementedError
 
@@ -225,6 +230,10 @@ class MemoryStore(Store):
             if not task.is_final:
                 raise ValueError(f"task {task_id} is {task.status.value}")
             del self._tasks[task_id]
+
+    def images_of(self, task_ids):
+        with self._lock:
+            return {t: list(self._tasks[t].images) for t in task_ids if t in self._tasks}
 
     def get_flag(self, name: str) -> bool:
         with self._lock:

@@ -1,13 +1,16 @@
 """A webui-like server over the stand-in, for tests that need webui running in another process.
 
     python -m standin.server --port P --ckpt-dir D --data-dir D [--extension-dir E]
-                             [--step-seconds S] [--freeze-settings] [--nowebui]
+                             [--step-seconds S] [--disk-seconds S] [--freeze-settings] [--nowebui]
     (or: python tests/standin/server.py ...)
 
-Start-up follows webui: flags (an extension's preload.py may add some), config.json,
-checkpoint and VAE lists, the extension's scripts/*.py, the default model, on_ui_settings
-callbacks (not under --nowebui), the native API routes, on_app_started(None, app). Serves on
-127.0.0.1 only; logs to stderr."""
+Start-up follows webui: flags (an extension's preload.py may add some), its SIGINT handler,
+config.json, checkpoint and VAE lists, the extension's scripts/*.py, the default model,
+on_ui_settings callbacks (not under --nowebui), the native API routes, on_app_started(None,
+app). Stopping follows webui too: with the UI, the server runs in a thread while the main
+thread waits for a server command, so SIGTERM meets the system's default and SIGINT ends
+the process at once; under --nowebui, uvicorn serves from the main thread and shuts down
+gracefully on either signal. Serves on 127.0.0.1 only; logs to stderr."""
 
 import argparse
 import logging
@@ -26,13 +29,15 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials  # noqa: E402
 from fastapi.encoders import jsonable_encoder  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
-from standin import api, startup  # noqa: E402
-from modules import errors, progress, script_callbacks, script_loading, shared, shared_cmd_options  # noqa: E402
+from standin import api, slowdisk, startup  # noqa: E402
+from modules import (errors, initialize_util, progress, script_callbacks, script_loading, shared,  # noqa: E402
+                     shared_cmd_options)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="stand-in webui", parents=[shared_cmd_options.parser])
     parser.add_argument("--extension-dir", default=None, help="an extension folder (with scripts/) to load")
+    parser.add_argument("--disk-seconds", type=float, default=0.0, help="a slow disk: each fsync and COMMIT waits this long")
     extension_dir = parser.parse_known_args(argv)[0].extension_dir
     preload = os.path.join(extension_dir or "", "preload.py")
     if extension_dir and os.path.isfile(preload):
@@ -120,6 +125,12 @@ def create_app(nowebui):
             return True
         raise HTTPException(status_code=401, detail="Incorrect username or password", headers={"WWW-Authenticate": "Basic"})
 
+    if shared.cmd_opts.api_server_stop:
+        def stop_webui():
+            shared.state.server_command = "stop"
+            return "Stopping."
+
+        routes.append(("/sdapi/v1/server-stop", stop_webui, "POST"))
     for path, endpoint, method in routes:
         guarded = credentials and path.startswith("/sdapi/")
         app.add_api_route(path, endpoint, methods=[method], dependencies=[Depends(auth)] if guarded else None)
@@ -129,7 +140,10 @@ def create_app(nowebui):
 def main(argv=None):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    flags = {k: v for k, v in vars(args).items() if k not in ("ckpt_dir", "data_dir", "extension_dir")}
+    flags = {k: v for k, v in vars(args).items() if k not in ("ckpt_dir", "data_dir", "extension_dir", "disk_seconds")}
+    initialize_util.configure_sigint_handler()
+    if args.disk_seconds:
+        slowdisk.install(args.disk_seconds)
 
     startup.boot(args.ckpt_dir, args.data_dir, load_model=False, **flags)
     if args.extension_dir:
@@ -145,7 +159,25 @@ def main(argv=None):
 
     app = create_app(args.nowebui)
     script_callbacks.app_started_callback(None, app)  # no gradio here: demo is None even with the UI
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None)  # uvicorn's logs via the root logger: stderr
+    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_config=None)  # logs via the root logger
+    if args.nowebui:
+        uvicorn.Server(config).run()  # as webui's api_only: in the main thread, which takes the signals
+    else:
+        serve_like_gradio(uvicorn.Server(config))
+
+
+def serve_like_gradio(server):
+    """As webui.py with its UI: gradio serves from a thread (no signal handlers), the
+    main thread waits for a server command. A "restart" (UI reload) is not reproduced:
+    it stops too."""
+    thread = threading.Thread(target=server.run, name="server", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        if shared.state.wait_for_server_command(timeout=5) in ("stop", "restart"):
+            break
+    print("Stopping server...")
+    server.should_exit = True
+    thread.join()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 import datetime
 import logging
+import threading
 import time
+from typing import Optional
 
 from modules import errors, shared
 
@@ -28,8 +30,29 @@ class State:
     time_start = None
     server_start = None
 
+    _server_command_signal = threading.Event()
+    _server_command: Optional[str] = None
+
     def __init__(self):
         self.server_start = time.time()
+
+    @property
+    def server_command(self):
+        return self._server_command
+
+    @server_command.setter
+    def server_command(self, value: Optional[str]) -> None:
+        """As webui: what the main thread's loop acts on ("stop", "restart")."""
+        self._server_command = value
+        self._server_command_signal.set()
+
+    def wait_for_server_command(self, timeout: Optional[float] = None) -> Optional[str]:
+        if self._server_command_signal.wait(timeout):
+            self._server_command_signal.clear()
+            req = self._server_command
+            self._server_command = None
+            return req
+        return None
 
     def skip(self):
         self.skipped = True
