@@ -30,7 +30,16 @@ async function refresh() {
   }
   setText($('queue-error'), '');
   render(q);
+  if (q.paused) showReason((await api.health({ background: true })).paused_reason);
+  else showReason(null);
   return EVERY;
+}
+
+/** Why the queue paused itself (failures in a row); nothing for an admin's pause. */
+function showReason(reason) {
+  const box = $('queue-paused-reason');
+  box.hidden = !reason;
+  setText(box, reason ? `Reason: ${reason}` : '');
 }
 
 function render(q) {
@@ -230,6 +239,7 @@ async function toggle() {
   try {
     const answer = paused ? await api.resume() : await api.pause();
     setPausedState(answer.paused);
+    if (!answer.paused) showReason(null);
   } catch (e) {
     const text = e.status === 403 ? 'Only an admin can pause or resume the queue.' : e.message;
     setText($('queue-error'), text);

@@ -98,12 +98,14 @@ async function refreshLive() {
   for (const task of store.all()) {
     if (store.isLive(task) && !seen.has(task.task_id)) nudge(`task:${task.task_id}`);
   }
-  setPaused(Boolean(health.paused));
+  setPaused(Boolean(health.paused), health.paused_reason);
   // while tasks wait, a pause or resume matters: look more often
   return store.all().some((t) => t.status === 'queued') ? QUEUED_EVERY : LIST_EVERY;
 }
 
-function setPaused(value) {
+/** `reason`: why the queue paused itself (failures in a row), from /health. */
+function setPaused(value, reason = null) {
+  setText($('paused-reason'), value && reason ? `Reason: ${reason}` : '');
   if (paused === value) return;
   paused = value;
   $('paused-notice').hidden = !paused;
