@@ -13,6 +13,7 @@ from modules import call_queue, devices, paths_internal, processing, progress, s
 
 from .host import Checkpoint, Host, Outcome, Setting, StateSnapshot
 from .images_in import decode_image
+from . import thread_options
 
 # Fields of our request that are not arguments of webui's processing classes.
 _NOT_PROCESSING_ARGS = {
@@ -118,16 +119,21 @@ class WebuiHost(Host):
         _refuse_frozen_settings(overrides)
 
         p = _processing(kind, params, overrides)
-        before = {k: shared.opts.data[k] for k in overrides if k in shared.opts.data}
+        options = thread_options.install(shared.opts)
         try:
             # The model goes through override_settings: loading it ourselves and then
             # calling process_images would reload opts.sd_model_checkpoint (the revert
-            # trap). SkipWritingToConfig keeps the load from rewriting the global option.
-            with _skip_writing_to_config():
+            # trap). The options it writes stay the worker thread's own (ThreadOptions):
+            # webui's UI and API keep naming the default model while the task runs.
+            # SkipWritingToConfig keeps the load's own write private as well.
+            with options.private(), _skip_writing_to_config():
                 processed = processing.process_images(p)
         finally:
-            _restore_settings(overrides, before)
             p.close()
+            if overrides.get("sd_vae", shared.opts.data.get("sd_vae")) != shared.opts.data.get("sd_vae"):
+                # the task's VAE stays loaded otherwise: a native job on the same
+                # checkpoint would not reload webui's own by itself
+                sd_vae.reload_vae_weights()
         first = processed.index_of_first_image  # 1 when webui put a grid in front
         return Outcome(
             images=list(processed.images[first:]),
@@ -204,24 +210,6 @@ def _refuse_frozen_settings(overrides: Dict[str, Any]) -> None:
                 f"webui runs with --freeze-settings, which forbids per-task settings: "
                 f"this task needs {key}={value!r} but webui is set to {shared.opts.data.get(key)!r}"
             )
-
-
-def _restore_settings(overrides: Dict[str, Any], before: Dict[str, Any]) -> None:
-    """Put back the global options a task overrode, unless someone changed them
-    meanwhile. The task's model stays loaded: a switch back happens only when a job
-    needs the other model."""
-    restored_vae = False
-    for key, value in overrides.items():
-        if before.get(key) == value or shared.opts.data.get(key) != value:
-            continue  # nothing to undo, or changed by someone else during the task: theirs wins
-        if key in before:
-            setattr(shared.opts, key, before[key])
-        else:
-            shared.opts.data.pop(key, None)
-        restored_vae = restored_vae or (key == "sd_vae" and before.get(key) != value)
-    if restored_vae:
-        # A native job on the same checkpoint would not reload the VAE by itself.
-        sd_vae.reload_vae_weights()
 
 
 # ---- settings in webui's Settings tab ---------------------------------------------

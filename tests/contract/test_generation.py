@@ -2,7 +2,7 @@
 
 import threading
 
-from .client import model_hash, native_images
+from .client import FINAL, model_hash, native_images
 
 
 def small(**kw):
@@ -129,3 +129,20 @@ def test_img2img_runs_on_its_checkpoint(target, models):
     assert task["status"] == "done", task
     assert task["type"] == "img2img" and target.image(task).size == (64, 64)
     assert task["params"]["init_images"][0].startswith("<base64 image")
+
+
+def test_webuis_options_name_the_default_model_while_a_task_runs_on_another(target, models):
+    default = target.options()["sd_model_checkpoint"]
+    other, other_hash = next((t, h) for t, h in models if base_name(t) != base_name(default))
+    task_id = target.submit(small(checkpoint=other, steps=20))
+    seen = []
+    while True:
+        task = target.task(task_id)
+        if task["status"] in FINAL:
+            break
+        if task["status"] == "running" and (task.get("progress") or {}).get("step", 0) >= 1:
+            seen.append(target.options()["sd_model_checkpoint"])  # sampling: the task's model is in use
+    assert seen, "the task ended before it could be watched while sampling"
+    assert set(seen) == {default}
+    assert task["status"] == "done" and (model_hash(task["infotexts"][0]) == other_hash or other_hash is None)
+    assert target.options()["sd_model_checkpoint"] == default
