@@ -198,7 +198,11 @@ class Worker:
             self._unrecorded = (task_id, status, outcome)
             raise
         self._unrecorded = None
-        reason = self.failures.record(recorded)
+        try:
+            reason = self.failures.record(recorded)
+        except Exception:  # the task is recorded: the streak must not undo that
+            log.exception("task queue: counting failures in a row")
+            reason = None
         if reason is not None:
             log.warning("task queue %s", reason)
         return recorded
