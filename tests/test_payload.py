@@ -41,7 +41,7 @@ def test_a_plain_request_passes_with_ignored_fields_dropped():
     ("prompt", 5, "must be a string"),
     ("styles", ["a", 1], "array of strings"),
     ("stepz", 20, "unknown field"),
-    ("script_name", "x/y/z plot", "not supported"),
+    ("infotext", "Steps: 20", "not supported"),
 ])
 def test_bad_field_is_named_with_its_reason(field, value, says):
     found = errors_of("txt2img", {field: value})

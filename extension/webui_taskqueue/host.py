@@ -38,6 +38,17 @@ class StateSnapshot:
     interrupted: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class Script:
+    """A script webui offers on a tab, as its API names it (`script_name`, or a key of
+    `alwayson_scripts`), with its arguments (label, default value, choices, range)
+    where webui knows them."""
+
+    name: str
+    alwayson: bool
+    args: List[Dict[str, Any]]
+
+
 @dataclasses.dataclass
 class Outcome:
     images: List[Any]  # PIL images, without the grid
@@ -90,6 +101,15 @@ class Host:
 
     def api_credentials(self) -> Dict[str, str]:
         """webui's --api-auth names and passwords; empty when it runs without."""
+        raise NotImplementedError
+
+    def scripts(self, kind: str) -> List[Script]:
+        """The scripts of the txt2img or img2img tab."""
+        raise NotImplementedError
+
+    def script_errors(self, kind: str, script_name: Optional[str], alwayson: Dict[str, Any]) -> List[Tuple[str, str]]:
+        """(field, reason) for each script a request names that the tab does not run
+        that way (unknown, or selectable given as always-on)."""
         raise NotImplementedError
 
     # generation, called by the worker with `lock` held

@@ -57,9 +57,9 @@ COMMON_FIELDS: Dict[str, Tuple[str, str]] = {
     "comments": ("object", ""),
     "send_images": ("boolean", "ignored: images are fetched from the task"),
     "save_images": ("boolean", "also save into webui's output folders"),
-    "script_name": ("string", "not supported yet"),
-    "script_args": ("array", "not supported yet"),
-    "alwayson_scripts": ("object", "not supported yet"),
+    "script_name": ("string", "a selectable script of this tab, by title (GET /queue/v1/scripts)"),
+    "script_args": ("array", "the selectable script's arguments, in its order"),
+    "alwayson_scripts": ("object", 'always-on scripts by title: {"<title>": {"args": [...]}}'),
     "infotext": ("string", "not supported yet"),
     "force_task_id": ("string", "ignored: the queue assigns ids"),
 }
@@ -98,7 +98,7 @@ IMG2IMG_FIELDS = {
     "include_init_images": ("boolean", ""),
 }
 FIELDS = {"txt2img": TXT2IMG_FIELDS, "img2img": IMG2IMG_FIELDS}
-UNSUPPORTED = ("script_name", "script_args", "alwayson_scripts", "infotext")
+UNSUPPORTED = ("infotext",)
 # Dropped from the accepted request: they would contradict how the queue works.
 IGNORED = ("send_images", "force_task_id", "override_settings_restore_afterwards")
 
@@ -112,6 +112,13 @@ RANGES: Dict[str, Tuple[float, float]] = {
     "resize_mode": (0, 3), "inpainting_fill": (0, 3), "inpainting_mask_invert": (0, 1),
     "mask_blur": (0, 256), "mask_blur_x": (0, 256), "mask_blur_y": (0, 256), "inpaint_full_res_padding": (0, 1024),
 }
+
+
+# Sizes in pixels: webui works on latents of 1/8 the size. The optional ones are not
+# used at 0 (or -1); they are the same kind of size when set.
+OPTIONAL_SIZES = ("hr_resize_x", "hr_resize_y", "firstphase_width", "firstphase_height",
+                  "seed_resize_from_w", "seed_resize_from_h")
+SIZES = ("width", "height") + OPTIONAL_SIZES
 
 
 class Limits:
@@ -160,7 +167,8 @@ def check(kind: str, body: Any, limits: Limits, settings: Optional[Settings] = N
         raise PayloadError(errors)
 
     params = {k: v for k, v in body.items() if v is not None and k not in IGNORED}
-    errors += [error(k, "scripts are not supported by the queue yet") for k in UNSUPPORTED if params.get(k)]
+    errors += [error(k, "not supported by the queue yet") for k in UNSUPPORTED if params.get(k)]
+    errors += _scripts(params)
     for k in UNSUPPORTED:
         params.pop(k, None)
     errors += _bounds(params, limits)
@@ -170,6 +178,17 @@ def check(kind: str, body: Any, limits: Limits, settings: Optional[Settings] = N
     if errors:
         raise PayloadError(errors)
     return params
+
+
+def _scripts(params: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The shape of the script fields; which scripts exist is for webui (the service asks)."""
+    errors = []
+    if params.get("script_args") and not params.get("script_name"):
+        errors.append(error("script_args", "given without script_name: which script are they for?"))
+    for name, given in (params.get("alwayson_scripts") or {}).items():
+        if not isinstance(given, dict) or not isinstance(given.get("args", []), list):
+            errors.append(error(f"alwayson_scripts.{name}", 'must be an object like {"args": [...]}'))
+    return errors
 
 
 def _type_problem(kind: str, value: Any) -> Optional[str]:
@@ -196,13 +215,17 @@ def _bounds(params: Dict[str, Any], limits: Limits) -> List[Dict[str, Any]]:
     for name, value in params.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             continue
-        if name in ("width", "height") and value % 8:
-            errors.append(error(name, f"must be a multiple of 8, got {value}"))
-            continue
         low, high, setting = ranges.get(name) or (RANGES.get(name, INT64) + (None,))
-        if not low <= value <= high:
+        if name in SIZES and value % 8 and not (name in OPTIONAL_SIZES and value < 0):
+            errors.append(error(name, f"must be a multiple of 8, got {_short(value)}"))
+        elif name in OPTIONAL_SIZES and 0 < value < 64:
+            errors.append(error(name, f"must be {'-1 or ' if low < 0 else ''}0 (not used), or from 64 up, got {value}"))
+        elif not low <= value <= high:
             why = f" (limit {setting})" if setting else " (-1: random)" if name in ("seed", "subseed") else ""
             errors.append(error(name, f"must be between {low} and {high}{why}, got {_short(value)}"))
+    if bool(params.get("firstphase_width")) != bool(params.get("firstphase_height")):
+        errors.append(error("firstphase_width", "firstphase_width and firstphase_height are set together (webui "
+                                                "takes them as the first pass's width and height), or neither"))
     if not errors and params.get("enable_hr"):
         errors += _hires(params, limits)
     return errors
@@ -217,6 +240,8 @@ def _hires(params: Dict[str, Any], limits: Limits) -> List[Dict[str, Any]]:
     else:
         field, scale = "hr_scale", params.get("hr_scale", 2.0)
         size = (int(width * scale), int(height * scale))
+    if min(size) < 64:
+        return [error(field, f"the hires pass would make {size[0]}x{size[1]}; both sides must be 64 or more")]
     if size[0] > limits.max_width or size[1] > limits.max_height:
         return [error(field, f"the hires pass would make {size[0]}x{size[1]}, over the limit of "
                              f"{limits.max_width}x{limits.max_height} (max_width, max_height)")]
@@ -305,7 +330,7 @@ def json_schema(kind: str, limits: Optional[Limits] = None) -> Dict[str, Any]:
         if base in ("integer", "number"):
             low, high = ranges[name][:2] if name in ranges else RANGES.get(name, INT64)
             prop.update(minimum=low, maximum=high)
-            if name in ("width", "height"):
+            if name in SIZES and low >= 0:  # (seed resizes are -1 when not used)
                 prop["multipleOf"] = 8
         if description:
             prop["description"] = description

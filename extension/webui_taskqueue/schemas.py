@@ -7,32 +7,51 @@ import dataclasses
 import datetime
 from typing import Any, Dict, List, Optional, Union
 
-from pydantic import BaseModel
+import pydantic
+from pydantic import BaseModel, StrictStr
 
 from .service import TaskView
 from .tasks import TaskStatus
 
 
-class Message(BaseModel):
+def _nullable(schema: Dict[str, Any], model: Any) -> None:
+    """pydantic 1 documents Optional[X] as X alone; a client (or a fuzzer) reading the
+    document would take every null we send for a broken answer. Mark them nullable,
+    as OpenAPI 3.0 spells it (pydantic 2 writes anyOf [X, null] itself)."""
+    for field in model.__fields__.values():
+        prop = schema.get("properties", {}).get(field.alias)
+        if prop is not None and field.allow_none:
+            if "$ref" in prop:  # siblings of $ref are ignored: wrap it
+                prop["allOf"] = [{"$ref": prop.pop("$ref")}]
+            prop["nullable"] = True
+
+
+class Model(BaseModel):
+    if pydantic.VERSION.startswith("1."):
+        class Config:
+            schema_extra = staticmethod(_nullable)
+
+
+class Message(Model):
     """401, 403, 404, 409: what went wrong, in a sentence."""
 
     detail: str
 
 
-class Problem(BaseModel):
+class Problem(Model):
     loc: List[Union[str, int]]  # where: ["body", field, ...], ["query", name], ["header", name]
     msg: str  # why
     type: str
     ctx: Optional[Dict[str, Any]] = None  # limits: the limit, what is allowed, the usage
 
 
-class Problems(BaseModel):
+class Problems(Model):
     """413, 415, 422, 429: every problem found, each naming its field and reason."""
 
     detail: List[Problem]
 
 
-class ProgressPublic(BaseModel):
+class ProgressPublic(Model):
     fraction: float
     step: int
     steps: int
@@ -41,7 +60,7 @@ class ProgressPublic(BaseModel):
     eta_seconds: Optional[float] = None
 
 
-class TaskPublic(BaseModel):
+class TaskPublic(Model):
     task_id: Optional[str] = None  # null: someone else's task in the queue view
     type: str
     status: TaskStatus
@@ -68,18 +87,18 @@ class TaskPublic(BaseModel):
     params: Dict[str, Any] = {}
 
 
-class TaskAccepted(BaseModel):
+class TaskAccepted(Model):
     task_id: str
     status: TaskStatus
     position: Optional[int] = None
 
 
-class TasksPublic(BaseModel):
+class TasksPublic(Model):
     data: List[TaskPublic]
     count: int
 
 
-class QueuePublic(BaseModel):
+class QueuePublic(Model):
     paused: bool
     running: int
     data: List[TaskPublic]
@@ -87,33 +106,53 @@ class QueuePublic(BaseModel):
     eta_seconds: Optional[float] = None  # until everything queued now is done
 
 
-class PausedPublic(BaseModel):
+class PausedPublic(Model):
     paused: bool
 
 
-class CheckpointPublic(BaseModel):
+class CheckpointPublic(Model):
     title: str
     model_name: str
     hash: Optional[str] = None
     loaded: bool
 
 
-class CheckpointsPublic(BaseModel):
+class CheckpointsPublic(Model):
     data: List[CheckpointPublic]
     loaded: Optional[str] = None
 
 
-class KeyPublic(BaseModel):
+class ScriptArgPublic(Model):
+    label: Optional[str] = None
+    value: Any = None
+    choices: Optional[List[Any]] = None
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    step: Optional[float] = None
+
+
+class ScriptPublic(Model):
+    name: str  # as `script_name` or a key of `alwayson_scripts` names it
+    alwayson: bool
+    args: List[ScriptArgPublic]  # in order; empty where webui does not describe them
+
+
+class ScriptsPublic(Model):
+    txt2img: List[ScriptPublic]
+    img2img: List[ScriptPublic]
+
+
+class KeyPublic(Model):
     key: str
     prefix: str
 
 
-class KeyInfoPublic(BaseModel):
+class KeyInfoPublic(Model):
     prefix: str
     created_at: str
 
 
-class Limits(BaseModel):
+class Limits(Model):
     max_queued: Optional[int] = None
     max_per_hour: Optional[int] = None
     max_steps: Optional[int] = None
@@ -122,23 +161,24 @@ class Limits(BaseModel):
     checkpoints: Optional[List[str]] = None
 
 
-class Usage(BaseModel):
+class Usage(Model):
     queued: int
     last_hour: int
 
 
-class UserCreate(BaseModel):
-    name: str
-    role: str = "user"
+# Request bodies take strict types: pydantic 1 would make `{"name": true}` the user "True".
+class UserCreate(Model):
+    name: StrictStr
+    role: StrictStr = "user"
     limits: Optional[Dict[str, Any]] = None
 
 
-class UserUpdate(BaseModel):
-    role: Optional[str] = None
+class UserUpdate(Model):
+    role: Optional[StrictStr] = None
     limits: Optional[Dict[str, Any]] = None
 
 
-class KeyCreated(BaseModel):
+class KeyCreated(Model):
     name: str
     role: str
     key: str
@@ -146,7 +186,7 @@ class KeyCreated(BaseModel):
     limits: Dict[str, Any]
 
 
-class UserPublic(BaseModel):
+class UserPublic(Model):
     name: str
     role: str
     limits: Dict[str, Any]  # the user's own; a missing or null limit: the default
@@ -156,13 +196,13 @@ class UserPublic(BaseModel):
     created_at: Optional[str] = None
 
 
-class UsersPublic(BaseModel):
+class UsersPublic(Model):
     data: List[UserPublic]
     count: int
     defaults: Limits  # the limits of everyone who has none of their own (Settings; null: none)
 
 
-class MePublic(BaseModel):
+class MePublic(Model):
     name: str
     role: str
     limits: Limits  # what applies to you (null: no limit)
@@ -170,7 +210,7 @@ class MePublic(BaseModel):
     keys: List[KeyInfoPublic] = []
 
 
-class HealthPublic(BaseModel):
+class HealthPublic(Model):
     status: str
     queued: int
     running: int

@@ -70,7 +70,7 @@ class QueueService:
 
     def submit(self, user: User, kind: TaskType, body) -> TaskView:
         params = check(kind.value, body, self.limits(), self.host.setting)
-        checkpoint, vae = self._resolve(params)
+        checkpoint, vae = self._resolve(kind, params)
         now = self.clock()
         limits = self.limits_of(user)
         loads = [checkpoint] + [self.host.resolve_checkpoint(params[k]) or params[k]
@@ -95,7 +95,7 @@ class QueueService:
         allowed = limits["checkpoints"]
         return not allowed or any(self.host.resolve_checkpoint(name) == title for name in allowed)
 
-    def _resolve(self, params: dict) -> Tuple[str, Optional[str]]:
+    def _resolve(self, kind: TaskType, params: dict) -> Tuple[str, Optional[str]]:
         """Names that only webui can check; normalizes them in `params` as accepted."""
         errors = []
         requested = params.pop("checkpoint", None)
@@ -113,6 +113,9 @@ class QueueService:
         except ValueError as e:
             field, reason = e.args
             errors.append(error(field, reason))
+        if params.get("script_name") or params.get("alwayson_scripts"):
+            errors += [error(field, reason) for field, reason in
+                       self.host.script_errors(kind.value, params.get("script_name"), params.get("alwayson_scripts") or {})]
         if errors:
             raise PayloadError(errors)
         return checkpoint, vae
@@ -178,6 +181,10 @@ class QueueService:
                      for c in found if self._allowed(limits, c.title)],
             "loaded": loaded,
         }
+
+    def scripts(self) -> dict:
+        """What each tab offers, as webui's API names it."""
+        return {kind: [dataclasses.asdict(s) for s in self.host.scripts(kind)] for kind in ("txt2img", "img2img")}
 
     def health(self) -> dict:
         return {

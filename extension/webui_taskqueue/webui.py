@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import types
 from typing import Any, Dict, List, Optional, Tuple
 
-from modules import call_queue, devices, paths_internal, processing, progress, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
+from modules import (call_queue, devices, paths_internal, processing, progress, scripts, sd_models, sd_samplers, sd_schedulers,
+                     sd_vae, shared)
 
-from .host import Checkpoint, Host, Outcome, Setting, StateSnapshot
+from .host import Checkpoint, Host, Outcome, Script, Setting, StateSnapshot
 from .images_in import decode_image
 from . import thread_options
 
@@ -25,6 +27,7 @@ _NOT_PROCESSING_ARGS = {
 class WebuiHost(Host):
     def __init__(self) -> None:
         self.lock = call_queue.queue_lock
+        self._default_script_args: Dict[tuple, list] = {}  # webui's Api computes them once too
 
     # ---- what webui knows -------------------------------------------------------
 
@@ -88,6 +91,47 @@ class WebuiHost(Host):
         raw = getattr(shared.cmd_opts, "api_auth", None)
         return dict(pair.split(":", 1) for pair in raw.split(",") if ":" in pair) if raw else {}
 
+    # ---- scripts, through webui's own API helpers ----------------------------------
+
+    def scripts(self, kind: str) -> List[Script]:
+        found = []
+        for script in _runner(kind).scripts:
+            info = getattr(script, "api_info", None)
+            args = [{k: _plain(getattr(a, k, None)) for k in ("label", "value", "choices", "minimum", "maximum", "step")}
+                    for a in (getattr(info, "args", None) or [])]
+            found.append(Script(name=script.title(), alwayson=bool(script.alwayson), args=args))
+        return found
+
+    def script_errors(self, kind: str, script_name: Optional[str], alwayson: Dict[str, Any]) -> List[Tuple[str, str]]:
+        api, runner, errors = _api(), _runner(kind), []
+        try:
+            api.get_selectable_script(script_name, runner)
+        except Exception:  # webui's HTTPException(422), "Script '...' not found"
+            errors.append(("script_name", f"no selectable script {script_name!r} on {kind}"))
+        for name in alwayson:
+            try:
+                script = api.get_script(name, runner)
+            except Exception:
+                script = None
+            if script is None:
+                errors.append((f"alwayson_scripts.{name}", f"no always-on script {name!r} on {kind}"))
+            elif not script.alwayson:
+                errors.append((f"alwayson_scripts.{name}", f"{name!r} is a selectable script: give it as script_name"))
+        return errors
+
+    def _script_args(self, kind: str, params: Dict[str, Any]):
+        """(runner, selectable script or None, the whole script_args list), as webui's
+        text2imgapi/img2imgapi build them (its defaults computed once per runner)."""
+        api, runner = _api(), _runner(kind)
+        key = (kind, id(runner), len(runner.scripts))
+        if key not in self._default_script_args:
+            self._default_script_args[key] = api.init_default_script_args(runner)
+        selectable, index = api.get_selectable_script(params.get("script_name"), runner)
+        request = types.SimpleNamespace(script_args=list(params.get("script_args") or []),
+                                        alwayson_scripts=params.get("alwayson_scripts") or {})
+        args = api.init_script_args(request, self._default_script_args[key], selectable, index, runner)
+        return runner, selectable, args
+
     # ---- generation (the worker holds queue_lock) ------------------------------
 
     def begin(self, task_id: str) -> None:
@@ -118,7 +162,9 @@ class WebuiHost(Host):
             overrides["sd_vae"] = vae
         _refuse_frozen_settings(overrides)
 
+        runner, selectable, script_args = self._script_args(kind, params)
         p = _processing(kind, params, overrides)
+        p.scripts = runner
         options = thread_options.install(shared.opts)
         try:
             # The model goes through override_settings: loading it ourselves and then
@@ -127,7 +173,14 @@ class WebuiHost(Host):
             # webui's UI and API keep naming the default model while the task runs.
             # SkipWritingToConfig keeps the load's own write private as well.
             with options.private(), _skip_writing_to_config():
-                processed = processing.process_images(p)
+                if selectable is not None:  # as webui's API: the runner runs the chosen script
+                    p.script_args = script_args
+                    processed = runner.run(p, *script_args)
+                else:
+                    p.script_args = tuple(script_args)
+                    processed = processing.process_images(p)
+            if processed is None:
+                raise RuntimeError(f"the script {params.get('script_name')!r} returned no images")
         finally:
             p.close()
             if overrides.get("sd_vae", shared.opts.data.get("sd_vae")) != shared.opts.data.get("sd_vae"):
@@ -162,6 +215,27 @@ class WebuiHost(Host):
         shared.state.set_current_image()
         image = shared.state.current_image
         return (shared.state.id_live_preview, image) if image is not None else None
+
+
+def _runner(kind: str):
+    return scripts.scripts_img2img if kind == "img2img" else scripts.scripts_txt2img
+
+
+def _api():
+    """webui's Api, for its script helpers only: made without __init__, which would add
+    its routes to an app."""
+    from modules.api import api  # imported on use: it pulls in webui's whole API
+
+    return api.Api.__new__(api.Api)
+
+
+def _plain(value: Any) -> Any:
+    """A script argument's default as JSON can carry it (None otherwise)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return None
 
 
 def _names_sampler(requested: str, resolved: str) -> bool:

@@ -6,6 +6,8 @@ import sys
 
 import torch
 
+from . import builtin_scripts
+
 from modules import (call_queue, errors, fifo_lock, hashes, options, paths_internal, progress, script_callbacks,
                      script_loading, scripts, sd_models, sd_samplers, sd_vae, shared, shared_cmd_options,
                      shared_options, shared_state)
@@ -66,6 +68,7 @@ def boot(ckpt_dir, data_dir, *, step_seconds=0.05, load_model=True, **flags):
     reset(ckpt_dir, data_dir, step_seconds=step_seconds, **flags)
     sd_models.list_models()
     sd_vae.refresh_vae_list()
+    builtin_scripts.install()
     if load_model:
         sd_models.load_model()
     return shared

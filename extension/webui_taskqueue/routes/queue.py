@@ -1,4 +1,4 @@
-"""Routes of the queue as a whole: the run order, pause and resume, checkpoints, health."""
+"""Routes of the queue as a whole: the run order, pause and resume, checkpoints, scripts, health."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         """Checkpoints webui knows (those the caller may use), with webui's short hash,
         and which one is loaded."""
         return services.queue.checkpoints(who.user)
+
+    @router.get("/scripts", response_model=schemas.ScriptsPublic, responses=answers())
+    def scripts(services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """The scripts each tab offers: selectable ones go in `script_name` (with
+        `script_args` in the order of `args`), always-on ones in `alwayson_scripts`."""
+        return services.queue.scripts()
 
     @router.get("/health", response_model=schemas.HealthPublic, responses=answers())
     def health(services: Services = Depends(get_services), who: Caller = Depends(caller)):

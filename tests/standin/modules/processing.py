@@ -436,6 +436,8 @@ class Processed:
 
 
 def get_fixed_seed(seed):
+    if isinstance(seed, list):
+        return [get_fixed_seed(s) for s in seed]
     if seed == "" or seed is None:
         seed = -1
     elif isinstance(seed, str):
@@ -457,6 +459,8 @@ def process_images(p: StableDiffusionProcessing) -> Processed:
     - with override_settings_restore_afterwards the old option values are put back
       afterwards, but the override's model stays loaded until the next job reloads."""
     opts = shared.opts
+    if p.scripts is not None:
+        p.scripts.before_process(p)
     stored_opts = {k: opts.data[k] if k in opts.data else opts.get_default(k) for k in p.override_settings.keys() if k in opts.data}
 
     try:
@@ -506,7 +510,12 @@ def process_images_inner(p: StableDiffusionProcessing) -> Processed:
 
     p.fill_fields_from_opts()
     p.setup_prompts()
-    p.all_seeds = [int(seed) + (x if p.subseed_strength == 0 else 0) for x in range(len(p.all_prompts))]
+    if p.scripts is not None:
+        p.scripts.process(p)
+    if isinstance(seed, list):  # a script's seed per prompt (prompt matrix), as webui takes it
+        p.all_seeds = [int(s) for s in seed]
+    else:
+        p.all_seeds = [int(seed) + (x if p.subseed_strength == 0 else 0) for x in range(len(p.all_prompts))]
     p.all_subseeds = [int(subseed) + x for x in range(len(p.all_prompts))]
 
     infotexts = []
@@ -573,5 +582,8 @@ def process_images_inner(p: StableDiffusionProcessing) -> Processed:
             if opts.grid_save:
                 images.save_image(grid, p.outpath_grids, "grid", p.all_seeds[0], opts.grid_format, info=text, grid=True)
 
-    return Processed(p, images_list=output_images, seed=p.all_seeds[0], info=infotexts[0], subseed=p.all_subseeds[0],
-                     index_of_first_image=index_of_first_image, infotexts=infotexts)
+    res = Processed(p, images_list=output_images, seed=p.all_seeds[0], info=infotexts[0], subseed=p.all_subseeds[0],
+                    index_of_first_image=index_of_first_image, infotexts=infotexts)
+    if p.scripts is not None:
+        p.scripts.postprocess(p, res)
+    return res

@@ -1,0 +1,1 @@
+"""webui's modules.api: the script-argument helpers of its Api class."""
