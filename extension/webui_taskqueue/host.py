@@ -103,6 +103,11 @@ class Host:
         """webui's --api-auth names and passwords; empty when it runs without."""
         raise NotImplementedError
 
+    def name_errors(self, params: Dict[str, Any]) -> List[Tuple[str, str]]:
+        """(field, reason) for each name in a request that webui would not find when the
+        task runs (hires upscaler, sampler or checkpoint, refiner, styles)."""
+        raise NotImplementedError
+
     def scripts(self, kind: str) -> List[Script]:
         """The scripts of the txt2img or img2img tab."""
         raise NotImplementedError

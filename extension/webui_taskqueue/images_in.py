@@ -35,8 +35,8 @@ def problem(data: str, max_width: int, max_height: int) -> Optional[str]:
         return str(e)
     try:
         image = Image.open(io.BytesIO(raw), formats=FORMATS)  # reads the header only
-    except Image.DecompressionBombError:
-        return "declares more pixels than Pillow will decode"
+    except Image.DecompressionBombError as e:
+        return f"declares more pixels than Pillow will decode: {e}"
     except Exception:
         return f"is not a decodable image in a format taken here ({', '.join(FORMATS)})"
     width, height = image.size

@@ -113,6 +113,9 @@ class QueueService:
         except ValueError as e:
             field, reason = e.args
             errors.append(error(field, reason))
+        if params.get("hr_sampler_name") == "Use same sampler":  # what webui's UI sends; its API takes None
+            del params["hr_sampler_name"]
+        errors += [error(field, reason) for field, reason in self.host.name_errors(params)]
         if params.get("script_name") or params.get("alwayson_scripts"):
             errors += [error(field, reason) for field, reason in
                        self.host.script_errors(kind.value, params.get("script_name"), params.get("alwayson_scripts") or {})]

@@ -70,6 +70,24 @@ class WebuiHost(Host):
             raise ValueError("sampler_name", f"unknown sampler {sampler!r}")
         return name, label
 
+    def name_errors(self, params: Dict[str, Any]) -> List[Tuple[str, str]]:
+        # what processing would raise on (or, for styles, silently skip) when the task runs
+        errors = []
+        upscaler = params.get("hr_upscaler")
+        if upscaler and upscaler not in shared.latent_upscale_modes and not any(u.name == upscaler for u in shared.sd_upscalers):
+            errors.append(("hr_upscaler", f"unknown upscaler {upscaler!r}"))
+        for field, keep in (("hr_checkpoint_name", ("Use same checkpoint",)), ("refiner_checkpoint", ("None", "none"))):
+            name = params.get(field)
+            if name and name not in keep and sd_models.get_closet_checkpoint_match(name) is None:
+                errors.append((field, f"unknown checkpoint {name!r}"))
+        hr_sampler = params.get("hr_sampler_name")
+        if hr_sampler and sd_samplers.all_samplers_map.get(hr_sampler) is None:
+            errors.append(("hr_sampler_name", f"unknown sampler {hr_sampler!r}"))
+        styles = shared.prompt_styles.styles
+        errors += [(f"styles.{i}", f"no saved style {name!r}") for i, name in enumerate(params.get("styles") or ())
+                   if name not in styles]
+        return errors
+
     def option(self, name: str, default: Any) -> Any:
         value = shared.opts.data.get(name)
         return default if value in (None, "") else type(default)(value)

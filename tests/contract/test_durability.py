@@ -30,11 +30,14 @@ def test_restart_keeps_queued_tasks_and_fails_the_running_one(standin_factory):
 
 def test_a_failing_task_fails_alone_and_the_queue_goes_on(target, models):
     # The stand-in raises inside generation for this prompt. On a real webui, NaNs
-    # depend on the weights (WEBUI_FACTS.md); an unknown refiner checkpoint makes
-    # webui v1.10.1 raise inside process_images whatever the weights.
+    # depend on the weights (WEBUI_FACTS.md); X/Y/Z plot raises inside the job for a
+    # checkpoint it does not know (its values are the script's to check, not ours).
     bad = {"prompt": "nan please", "seed": 1, "steps": 4, "width": 64, "height": 64, "checkpoint": models[0][0]}
     if target.real:
-        bad.update(prompt="a house", refiner_checkpoint="no-such-refiner", refiner_switch_at=0.5)
+        xyz = {s["name"]: s for s in target.get("/queue/v1/scripts").json()["txt2img"]}["X/Y/Z plot"]
+        args = [a["value"] for a in xyz["args"]]
+        args[:9] = [xyz["args"][0]["choices"].index("Checkpoint name"), "", ["no-such-checkpoint"], 0, "", [], 0, "", []]
+        bad.update(prompt="a house", script_name="X/Y/Z plot", script_args=args)
     failing = target.submit(bad)
     after = [target.submit({"prompt": "a house", "seed": 1, "steps": 2, "width": 64, "height": 64, "checkpoint": models[0][0]})
              for _ in range(2)]

@@ -40,6 +40,7 @@ WHY = {
     429: "over your limit of tasks queued at once, or of tasks per hour (see Retry-After)",
 }
 BODY = (413, 415, 422)  # what a route that reads a JSON body may answer
+PARAMS = 422  # FastAPI documents a 422 for every route with parameters (here: with its schema)
 
 
 def answers(*codes: int, **why: str) -> dict:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import schemas
 from ..payload import Limits, json_schema
 from ..tasks import TaskType
-from .common import BODY, PREFIX, Caller, QueueRoute, Services, answers, body_doc, read_json, statuses
+from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers, body_doc, read_json, statuses
 
 IMAGE_ERRORS = answers(404, 422, s404="no such task or image, or not yours", s422="`index` is not a whole number")
 MOVE_SCHEMA = {"title": "TaskMove", "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False, "properties": {
@@ -59,14 +59,14 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         views, count = services.queue.list(who.user, statuses(status), limit, offset, owner=user_name, everyone=all_users)
         return JSONResponse({"data": [schemas.task_public(v, who.links) for v in views], "count": count})
 
-    @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=answers(404))
+    @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=answers(404, PARAMS))
     def get_task(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """One task. Polled every second by every watcher: answered as built, without a
         second validation pass (`response_model` documents the shape)."""
         return JSONResponse(schemas.task_public(services.queue.get(who.user, task_id), who.links))
 
     @router.get("/tasks/{task_id}/preview", responses={
-        **answers(404), 200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
+        **answers(404, PARAMS), 200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
         304: {"description": "the preview named in If-None-Match is still current"}})
     def preview(task_id: str, request: Request, services: Services = Depends(get_services),
                 who: Caller = Depends(resource_caller("preview"))):
@@ -105,7 +105,7 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         data, media_type = services.queue.input_image(who.user, task_id, index)
         return Response(content=data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
-    @router.post("/tasks/{task_id}/interrupt", response_model=schemas.TaskPublic, responses=answers(404, 409))
+    @router.post("/tasks/{task_id}/interrupt", response_model=schemas.TaskPublic, responses=answers(404, 409, PARAMS))
     def interrupt(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Running: interrupt this task only. Queued: cancel it. Final: 409."""
         return schemas.task_public(services.queue.interrupt(who.user, task_id), who.links)
@@ -128,7 +128,7 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         view = await run_in_threadpool(services.queue.set_priority, who.user, task_id, body)
         return schemas.task_public(view, who.links)
 
-    @router.delete("/tasks/{task_id}", status_code=204, response_class=Response, responses=answers(404, 409))
+    @router.delete("/tasks/{task_id}", status_code=204, response_class=Response, responses=answers(404, 409, PARAMS))
     def delete(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Forget a final task and delete its images."""
         services.queue.delete(who.user, task_id)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import schemas
-from .common import BODY, PREFIX, Caller, QueueRoute, Services, answers, body_doc, model_schema, parse_model, read_json
+from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers, body_doc, model_schema, parse_model, read_json
 
 NO_USER = "no such user (or no such key of theirs)"
 TAKEN = "the name is taken, or the last admin would go"
@@ -38,7 +38,7 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         defaults = {k: v or None for k, v in services.accounts.user_limits().items()}
         return {"data": [schemas.user_public(v) for v in views], "count": len(views), "defaults": defaults}
 
-    @router.get("/users/{name}", response_model=schemas.UserPublic, responses=answers(403, 404, s404=NO_USER))
+    @router.get("/users/{name}", response_model=schemas.UserPublic, responses=answers(403, 404, PARAMS, s404=NO_USER))
     def get_user(name: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Admins, or that user."""
         return schemas.user_public(services.accounts.get(who.user, name))
@@ -54,7 +54,7 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         return schemas.user_public(view)
 
     @router.delete("/users/{name}", status_code=204, response_class=Response,
-                   responses=answers(403, 404, 409, s404=NO_USER, s409=TAKEN))
+                   responses=answers(403, 404, 409, PARAMS, s404=NO_USER, s409=TAKEN))
     def delete_user(name: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Admins: revoke a user. Their keys stop working at once; their queued tasks
         are cancelled; their finished tasks stay until deleted."""
@@ -62,14 +62,14 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         return Response(status_code=204)
 
     @router.post("/users/{name}/keys", status_code=201, response_model=schemas.KeyPublic,
-                 responses=answers(403, 404, s404=NO_USER))
+                 responses=answers(403, 404, PARAMS, s404=NO_USER))
     def add_key(name: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Admins, or that user: a new key (in this answer only). Rotate a key by
         making a new one and then revoking the old one by its prefix."""
         return services.accounts.add_key(who.user, name)
 
     @router.delete("/users/{name}/keys/{prefix}", status_code=204, response_class=Response,
-                   responses=answers(403, 404, s404=NO_USER))
+                   responses=answers(403, 404, PARAMS, s404=NO_USER))
     def delete_key(name: str, prefix: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Admins, or that user: revoke one key; it stops working at once."""
         services.accounts.delete_key(who.user, name, prefix)

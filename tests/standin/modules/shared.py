@@ -11,6 +11,14 @@ parallel_processing_allowed = True
 config_filename = os.path.join(paths_internal.data_path, "config.json")
 
 OptionInfo = options.OptionInfo
+
+# hires-fix upscalers: the latent modes by name, and the image upscalers webui found
+latent_upscale_modes = {"Latent": {"mode": "bilinear", "antialias": False}, "Latent (nearest)": {"mode": "nearest", "antialias": False}}
+sd_upscalers = [types.SimpleNamespace(name=name) for name in ("None", "Lanczos", "Nearest")]
+# webui's saved styles (styles.csv), by name
+prompt_styles = types.SimpleNamespace(styles={
+    "cinematic": types.SimpleNamespace(name="cinematic", prompt="{prompt}, cinematic", negative_prompt=""),
+})
 opts = options.Options(shared_options.options_templates())
 state = shared_state.State()
 
