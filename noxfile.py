@@ -10,6 +10,9 @@ nox.options.reuse_existing_virtualenvs = True
 
 # torch==2.13.0 is a CPU build; an unpinned torch would pull several GB of CUDA wheels.
 STANDIN = ["torch==2.13.0", "safetensors", "numpy", "Pillow", "uvicorn", "httpx", "pytest", "hypothesis"]
+# the property-based fuzzer over the served OpenAPI document (tests/contract/test_fuzz.py);
+# it installs beside either set without moving a pin
+FUZZER = ["schemathesis"]
 DEPENDENCY_SETS = {
     # what webui v1.10.1 pins (requirements_versions.txt) and what fastapi 0.94 allows
     "webui-1.10.1": ["fastapi==0.94.0", "starlette==0.26.1", "pydantic==1.10.21", "httpx==0.24.1", "Pillow==9.5.0"],
@@ -22,7 +25,7 @@ DEPENDENCY_SETS = {
 def tests(session, deps):
     """Unit and contract tests, once per dependency set (against a real webui as well
     when TASK_QUEUE_WEBUI_URL is set)."""
-    session.install(*STANDIN, *DEPENDENCY_SETS[deps])
+    session.install(*STANDIN, *FUZZER, *DEPENDENCY_SETS[deps])
     session.run("python", "-c", "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)")
     session.run("pytest", "-q", "tests", "--ignore=tests/e2e", *session.posargs)
 
