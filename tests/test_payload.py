@@ -7,7 +7,9 @@ import pytest
 from PIL import Image
 
 from webui_taskqueue.errors import PayloadError
-from webui_taskqueue.payload import Limits, check, decode_image, json_schema
+from webui_taskqueue.host import Setting
+from webui_taskqueue.images_in import decode_image
+from webui_taskqueue.payload import Limits, check, json_schema
 
 
 def png_b64(size=(16, 16)):
@@ -84,3 +86,63 @@ def test_schema_describes_every_field():
     assert schema["properties"]["init_images"] == {"type": "array", "items": {"type": "string"},
                                                    "description": "base64 images (a data: URL prefix is allowed)"}
     assert "checkpoint" in schema["properties"] and schema["required"] == ["init_images"]
+
+
+SETTINGS = {
+    "CLIP_stop_at_last_layers": Setting(1, minimum=1, maximum=12, step=1),
+    "token_merging_ratio": Setting(0.0),
+    "samples_format": Setting("png"),
+    "enable_pnginfo": Setting(True),
+    "hide_samplers": Setting([]),
+    "opacity": Setting(1, minimum=0.0, maximum=1, step=0.01),
+    "api_only_not": Setting("x", api=False),
+}
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("no_such_setting", 1, "webui has no setting"),
+    ("CLIP_stop_at_last_layers", "2", "whole number"),
+    ("CLIP_stop_at_last_layers", 2.0, "whole number"),
+    ("CLIP_stop_at_last_layers", True, "whole number"),
+    ("CLIP_stop_at_last_layers", 13, "between 1 and 12"),
+    ("token_merging_ratio", "0.5", "a number"),
+    ("samples_format", 5, "a string"),
+    ("enable_pnginfo", 1, "true or false"),
+    ("hide_samplers", "Euler", "an array"),
+    ("api_only_not", "y", "does not let its API"),
+    ("samples_format", None, "a string"),
+])
+def test_override_settings_are_checked_against_webuis_settings(key, value, says):
+    with pytest.raises(PayloadError) as caught:
+        check("txt2img", {"override_settings": {key: value}}, Limits(), SETTINGS.get)
+    [problem] = caught.value.errors
+    assert problem["loc"] == ["body", "override_settings", key] and says in problem["msg"]
+
+
+def test_override_settings_webui_takes_pass():
+    overrides = {"CLIP_stop_at_last_layers": 2, "token_merging_ratio": 1, "samples_format": "jpg",
+                 "enable_pnginfo": False, "hide_samplers": ["DDIM"], "opacity": 0.5}
+    assert check("txt2img", {"override_settings": overrides}, Limits(), SETTINGS.get)["override_settings"] == overrides
+
+
+def test_values_json_cannot_carry_are_refused_even_without_http():
+    found = errors_of("txt2img", {"prompt": "\ud800", "cfg_scale": float("nan")})
+    assert "surrogate" in found[("prompt",)] and "finite" in found[("cfg_scale",)]
+
+
+def test_no_more_init_images_than_the_batch():
+    image = png_b64()
+    assert "batch_size" in errors_of("img2img", {"init_images": [image] * 2})[("init_images",)]
+    assert check("img2img", {"init_images": [image] * 2, "batch_size": 2}, Limits())
+
+
+def test_init_image_declaring_a_huge_size_is_refused_by_its_header():
+    found = errors_of("img2img", {"init_images": [png_b64((300, 20))]}, Limits(max_width=64, max_height=64))
+    assert found[("init_images", 0)].startswith("declares 300x20 pixels")
+
+
+def test_schema_gives_the_bounds_from_the_limits():
+    props = json_schema("txt2img", Limits(max_width=1024))["properties"]
+    assert (props["width"]["minimum"], props["width"]["maximum"], props["width"]["multipleOf"]) == (64, 1024, 8)
+    assert props["seed_resize_from_w"]["minimum"] == -1 and "multipleOf" not in props["seed_resize_from_w"]
+    assert json_schema("txt2img")["additionalProperties"] is False

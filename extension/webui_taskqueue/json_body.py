@@ -44,7 +44,7 @@ def problems_of(value: Any) -> List[dict]:
     stack = [(value, ["body"])]
     while stack:
         item, loc = stack.pop()
-        if len(loc) > MAX_DEPTH + 1:
+        if isinstance(item, (dict, list)) and len(loc) > MAX_DEPTH:  # the body itself is level 1
             return [{"loc": loc[:2], "msg": f"nests deeper than {MAX_DEPTH} levels", "type": "value_error.depth"}]
         if isinstance(item, str):
             if _SURROGATE.search(item):

@@ -9,7 +9,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import schemas
-from ..payload import Limits, json_schema
+from ..limits import Limits
+from ..payload import json_schema
 from ..tasks import TaskType
 from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers, body_doc, read_json, statuses
 
