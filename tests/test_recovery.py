@@ -73,7 +73,7 @@ def test_saved_images_are_on_disk_before_save_returns(images, monkeypatch):
     assert events == [("fsync", f"{staging}/0.png"), ("fsync", f"{staging}/1.png"), ("fsync", staging),
                       ("rename", "t1"), ("fsync", ".")]
     assert on_disk(images) == ["t1/0.png", "t1/1.png"]
-    with Image.open(images.path("t1", 1)) as image:
+    with Image.open(images.path("t1", "1.png")) as image:
         assert image.info["parameters"] == "second"
 
 
@@ -93,7 +93,7 @@ def test_a_thumbnail_is_written_by_way_of_the_partial_folder(images, monkeypatch
     images.save("t1", pictures(1), ["a"])
     seen = []
     monkeypatch.setattr(os, "fsync", lambda fd: seen.append(os.readlink(f"/proc/self/fd/{fd}")))
-    path = images.thumbnail("t1", 0)
+    path = images.thumbnail("t1", "0.png")
     assert os.path.dirname(seen[0]) == images.partial and path.endswith("t1/0.thumb.jpg")
     assert on_disk(images) == ["t1/0.png", "t1/0.thumb.jpg"]
 
@@ -106,7 +106,7 @@ def test_start_up_removes_cut_short_writes_and_folders_no_task_lists(store, imag
         store.start(task_id, 2.0)
         images.save(task_id, pictures(2), ["x", "y"])  # the worker saves, then records
     store.finish("done", TaskStatus.DONE, 3.0, images=["0.png", "1.png"])
-    images.thumbnail("done", 1)
+    images.thumbnail("done", "1.png")
     store.finish("failed", TaskStatus.FAILED, 3.0, error="stopped before it could list them")
     store.finish("deleted", TaskStatus.DONE, 3.0, images=["0.png", "1.png"])
     store.delete("deleted")  # and died before removing the folder

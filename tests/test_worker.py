@@ -65,7 +65,7 @@ def test_tasks_run_first_come_first_served_on_their_own_checkpoint(setup):
     assert first.status == second.status == TaskStatus.DONE
     assert (model_hash(first), model_hash(second)) == (hashes["b"], hashes["a"])
     assert first.process_started_at <= first.process_finished_at <= second.process_started_at
-    assert os.path.isfile(worker.images.path("1", 0))
+    assert os.path.isfile(worker.images.path("1", "0.png"))
 
 
 def test_a_task_never_changes_the_default_model_and_its_model_stays_loaded(setup):

@@ -51,9 +51,11 @@ class Script:
 
 @dataclasses.dataclass
 class Outcome:
-    images: List[Any]  # PIL images, without the grid
+    images: List[Any]  # PIL images, without grids
     infotexts: List[str]
     interrupted: bool  # shared.state said so when process_images returned
+    grids: List[Any] = dataclasses.field(default_factory=list)  # a script's (X/Y/Z plot, prompt matrix)
+    grid_infotexts: List[str] = dataclasses.field(default_factory=list)
 
 
 class Host:

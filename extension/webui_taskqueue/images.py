@@ -1,5 +1,6 @@
-"""Result images on disk: <root>/<task_id>/<index>.png with webui's infotext in the
-PNG "parameters" text chunk (what webui's PNG Info tab reads).
+"""Result images on disk: <root>/<task_id>/<index>.png (<index>-grid.png for a script's
+grid) with webui's infotext in the PNG "parameters" text chunk (what webui's PNG Info
+tab reads).
 
 A task's folder appears whole or not at all. Its images are written in a folder of
 their own under <root>/.partial, each file flushed to the disk (fsync), then the
@@ -22,14 +23,19 @@ THUMBNAIL_SIZE = 256  # the longer side, in pixels
 PARTIAL = ".partial"  # never a task id (those are hex)
 
 
+def is_grid(name: str) -> bool:
+    return name.endswith("-grid.png")
+
+
 class ImageStore:
     def __init__(self, root: str) -> None:
         self.root = root
         self.partial = os.path.join(root, PARTIAL)
         os.makedirs(self.partial, exist_ok=True)
 
-    def save(self, task_id: str, images: Sequence[Image.Image], infotexts: Sequence[str]) -> List[str]:
-        """Write a task's images, durably; their names, in order. All or nothing."""
+    def save(self, task_id: str, images: Sequence[Image.Image], infotexts: Sequence[str], grids: int = 0) -> List[str]:
+        """Write a task's images, durably; their names, in order. All or nothing. The
+        last `grids` of them are grids."""
         if not images:
             return []
         staging = tempfile.mkdtemp(dir=self.partial, prefix=f"{task_id}-")
@@ -40,7 +46,7 @@ class ImageStore:
                 text = infotexts[index] if index < len(infotexts) else ""
                 if text:
                     info.add_text("parameters", text)
-                name = f"{index}.png"
+                name = f"{index}-grid.png" if index >= len(images) - grids else f"{index}.png"
                 with open(os.path.join(staging, name), "wb") as f:
                     image.save(f, format="PNG", pnginfo=info)
                     _flush(f)
@@ -56,15 +62,15 @@ class ImageStore:
             raise
         return names
 
-    def path(self, task_id: str, index: int) -> Optional[str]:
-        path = os.path.join(self.root, task_id, f"{index}.png")
+    def path(self, task_id: str, name: str) -> Optional[str]:
+        path = os.path.join(self.root, task_id, name)
         return path if os.path.isfile(path) else None
 
-    def thumbnail(self, task_id: str, index: int) -> str:
+    def thumbnail(self, task_id: str, name: str) -> str:
         """A small JPEG of a result image, made on first request and kept beside it."""
-        path = os.path.join(self.root, task_id, f"{index}.thumb.jpg")
+        path = os.path.join(self.root, task_id, f"{name[:-len('.png')]}.thumb.jpg")
         if not os.path.isfile(path):
-            with Image.open(os.path.join(self.root, task_id, f"{index}.png")) as image:
+            with Image.open(os.path.join(self.root, task_id, name)) as image:
                 image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
                 data = io.BytesIO()
                 image.convert("RGB").save(data, format="JPEG", quality=80)

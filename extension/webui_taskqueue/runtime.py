@@ -111,11 +111,7 @@ def start(app, host: Host) -> Runtime:
             _runtime = _build(host)
         if app not in _runtime.apps:
             runtime = _runtime
-
-            async def services() -> Services:  # async: no thread hop for a plain lookup
-                return runtime.services
-
-            app.include_router(build_router(services))
+            app.include_router(build_router(lambda: runtime.services))
             # ES modules need this type; webui registers it only when its gradio UI loads
             mimetypes.add_type("application/javascript", ".js")
             # after the API routes, so that /queue/v1/... never reaches the static files

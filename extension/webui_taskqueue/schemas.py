@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Union
 import pydantic
 from pydantic import BaseModel, StrictStr
 
+from .images import is_grid
 from .service import TaskView
 from .tasks import TaskStatus
 
@@ -84,6 +85,7 @@ class TaskPublic(Model):
     inputs: List[str] = []  # an img2img task's init images
     preview: Optional[str] = None  # while running: the live preview's URL
     infotexts: List[str] = []
+    grids: List[str] = []  # a script's grids (X/Y/Z plot, prompt matrix), after its images
     params: Dict[str, Any] = {}
 
 
@@ -239,7 +241,9 @@ def task_public(view: TaskView, links) -> Dict[str, Any]:
     }
     if view.anonymous:
         return {**common, "task_id": None, "owner": None, "mine": False}
-    task_id, count = task.task_id, len(task.images)
+    task_id = task.task_id
+    shown = [i for i, name in enumerate(task.images) if not is_grid(name)]
+    grids = [i for i, name in enumerate(task.images) if is_grid(name)]
     return {
         **common,
         "task_id": task_id,
@@ -249,11 +253,12 @@ def task_public(view: TaskView, links) -> Dict[str, Any]:
         "process_started_at": iso(task.process_started_at),
         "process_finished_at": iso(task.process_finished_at),
         "error": task.error,
-        "images": [links.url(task_id, "image", i) for i in range(count)],
-        "thumbnails": [links.url(task_id, "thumb", i) for i in range(count)],
+        "images": [links.url(task_id, "image", i) for i in shown],
+        "thumbnails": [links.url(task_id, "thumb", i) for i in shown],
+        "grids": [links.url(task_id, "image", i) for i in grids],
         "inputs": [links.url(task_id, "input", i) for i in range(len(params.get("init_images") or ()))],
         "preview": links.url(task_id, "preview") if view.progress else None,
-        "infotexts": task.infotexts,
+        "infotexts": [task.infotexts[i] for i in shown if i < len(task.infotexts)],
         "params": _light_params(params),
     }
 

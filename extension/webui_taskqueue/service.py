@@ -157,15 +157,21 @@ class QueueService:
         return self.worker.preview(task_id)
 
     def image_path(self, user: User, task_id: str, index: int) -> str:
-        task = self._owned(user, task_id)
-        path = self.images.path(task_id, index) if 0 <= index < len(task.images) else None
-        if path is None:
-            raise NotFound(f"task {task_id} has no image {index}")
-        return path
+        return self.images.path(task_id, self._image_name(user, task_id, index)) or self._no_image(task_id, index)
 
     def thumbnail_path(self, user: User, task_id: str, index: int) -> str:
-        self.image_path(user, task_id, index)
-        return self.images.thumbnail(task_id, index)
+        name = self._image_name(user, task_id, index)
+        return self.images.thumbnail(task_id, name) if self.images.path(task_id, name) else self._no_image(task_id, index)
+
+    def _image_name(self, user: User, task_id: str, index: int) -> str:
+        task = self._owned(user, task_id)
+        if not 0 <= index < len(task.images):
+            self._no_image(task_id, index)
+        return task.images[index]
+
+    @staticmethod
+    def _no_image(task_id: str, index: int):
+        raise NotFound(f"task {task_id} has no image {index}")
 
     def input_image(self, user: User, task_id: str, index: int) -> Tuple[bytes, str]:
         """An img2img task's init image as it was sent: (bytes, media type)."""

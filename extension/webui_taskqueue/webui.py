@@ -205,10 +205,13 @@ class WebuiHost(Host):
                 # the task's VAE stays loaded otherwise: a native job on the same
                 # checkpoint would not reload webui's own by itself
                 sd_vae.reload_vae_weights()
-        first = processed.index_of_first_image  # 1 when webui put a grid in front
+        first = processed.index_of_first_image  # grids in front of it (webui's and scripts')
+        kept = first if selectable is not None else 0  # a script's grid is its result; a batch's, a copy
         return Outcome(
             images=list(processed.images[first:]),
             infotexts=list(processed.infotexts[first:]),
+            grids=list(processed.images[:kept]),
+            grid_infotexts=list(processed.infotexts[:kept]),
             interrupted=bool(shared.state.interrupted),
         )
 

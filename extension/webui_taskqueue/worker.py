@@ -166,8 +166,9 @@ class Worker:
         images, infotexts = [], []
         if outcome is not None:
             try:
-                names = self.images.save(task.task_id, outcome.images, outcome.infotexts)
-                images, infotexts = names, list(outcome.infotexts[: len(names)])
+                texts = outcome.infotexts[: len(outcome.images)] + outcome.grid_infotexts[: len(outcome.grids)]
+                names = self.images.save(task.task_id, outcome.images + outcome.grids, texts, grids=len(outcome.grids))
+                images, infotexts = names, list(texts[: len(names)])
             except Exception as e:
                 error = "saving images failed: " + _describe(e)
                 log.error("task %s: %s", task.task_id, error)

@@ -2,8 +2,10 @@
 script, `alwayson_scripts` by title; names checked at submit; a script that switches
 the model inside a job leaves webui's default model as it was."""
 
+import io
+
 import pytest
-from PIL import ImageStat
+from PIL import Image, ImageStat
 
 from .client import model_hash
 
@@ -63,6 +65,11 @@ def test_prompt_matrix_runs_every_combination(target, models):
     assert len(task["images"]) == 4
     prompts = {t.split("\n")[0] for t in task["infotexts"]}
     assert prompts == {"a house", "a house, red roof", "a house, snow", "a house, red roof, snow"}
+    assert len(task["grids"]) == 1  # the script's grid, kept apart from the images
+    grid = target.get(task["grids"][0])
+    assert grid.status_code == 200 and grid.headers["content-type"] == "image/png"
+    cell = target.image(task)
+    assert Image.open(io.BytesIO(grid.content)).size == (cell.width * 2, cell.height * 2)
 
 
 def test_xyz_plot_over_checkpoints_makes_each_image_on_its_model_and_leaves_the_default_alone(target, models):
@@ -75,7 +82,7 @@ def test_xyz_plot_over_checkpoints_makes_each_image_on_its_model_and_leaves_the_
     args[4], args[5], args[7], args[8] = "", [], "", []
     task = target.wait(target.submit(small(script_name="X/Y/Z plot", script_args=args)))
     assert task["status"] == "done", task
-    assert len(task["images"]) == len(models)
+    assert len(task["images"]) == len(models) and len(task["grids"]) == 1
     made_by = [infotext_field(t, "Model") for t in task["infotexts"]]
     assert made_by == [title.split(".")[0].split(" ")[0] for title, _ in models]
     assert len({model_hash(t) for t in task["infotexts"]}) == len(models)

@@ -12,11 +12,15 @@ from .common import PREFIX, Services, caller_dependencies
 __all__ = ["PREFIX", "Services", "build_router"]
 
 
-def build_router(get_services: Callable[[], Services]) -> APIRouter:
-    """`get_services` is a dependency: tests swap it with app.dependency_overrides."""
+def build_router(services: Callable[[], Services]) -> APIRouter:
+    """`services`: what the routes call (a plain, quick lookup)."""
+
+    async def get_services() -> Services:  # async: a dependency without a thread hop
+        return services()
+
     caller, resource_caller = caller_dependencies(get_services)
     router = APIRouter()
-    router.include_router(tasks.build(get_services, caller, resource_caller))
+    router.include_router(tasks.build(get_services, caller, resource_caller, services))
     router.include_router(queue.build(get_services, caller))
     router.include_router(users.build(get_services, caller))
     return router

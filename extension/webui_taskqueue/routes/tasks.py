@@ -22,7 +22,7 @@ PRIORITY_SCHEMA = {"title": "TaskPriority", "type": "object", "required": ["prio
 MAX_OFFSET = 10**9  # beyond any queue; keeps the number within what SQLite takes
 
 
-def build(get_services: Callable[[], Services], caller: Callable, resource_caller: Callable) -> APIRouter:
+def build(get_services: Callable, caller: Callable, resource_caller: Callable, services: Callable[[], Services]) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["tasks"], route_class=QueueRoute)
 
     async def submit(kind: TaskType, request: Request, services: Services, who: Caller) -> JSONResponse:
@@ -31,7 +31,7 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
         accepted = {"task_id": view.task.task_id, "status": view.task.status.value, "position": view.position}
         return JSONResponse(accepted, status_code=202)
 
-    limits = _documented_limits(get_services)
+    limits = _documented_limits(services)
     submit_errors = answers(*BODY, 429)
 
     @router.post("/txt2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
@@ -138,9 +138,9 @@ def build(get_services: Callable[[], Services], caller: Callable, resource_calle
     return router
 
 
-def _documented_limits(get_services: Callable[[], Services]) -> Optional[Limits]:
+def _documented_limits(services: Callable[[], Services]) -> Optional[Limits]:
     """The limits in Settings when the routes are built, for the OpenAPI document."""
     try:
-        return get_services().queue.limits()
+        return services().queue.limits()
     except Exception:  # a test's app without a queue behind it yet: the defaults
         return None
