@@ -3,7 +3,7 @@
 import pytest
 
 from webui_taskqueue.errors import PayloadError
-from webui_taskqueue.json_body import MAX_DEPTH, parse, problems_of
+from webui_taskqueue.json_body import MAX_DEPTH, MAX_ITEMS, parse, problems_of
 
 
 def refusal(raw, content_type="application/json"):
@@ -62,3 +62,11 @@ def test_a_body_declared_as_something_else_is_refused_with_415(content_type):
 @pytest.mark.parametrize("content_type", [None, "", "application/json", "APPLICATION/JSON", "application/merge-patch+json"])
 def test_json_media_types_and_none_are_read(content_type):
     assert parse(b"{}", content_type) == {}
+
+
+def test_an_array_or_object_past_the_item_limit_is_refused_naming_it():
+    assert parse(b'{"styles": [' + b",".join([b"0"] * MAX_ITEMS) + b"]}")
+    error = refusal(b'{"styles": [' + b",".join([b"0"] * (MAX_ITEMS + 1)) + b"]}")
+    assert error.errors[0]["loc"] == ["body", "styles"] and str(MAX_ITEMS) in error.errors[0]["msg"]
+    keys = b",".join(b'"k%d": 0' % i for i in range(MAX_ITEMS + 1))
+    assert refusal(b'{"comments": {' + keys + b"}}").errors[0]["loc"] == ["body", "comments"]

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import os
 
 import pytest
 from PIL import Image
@@ -146,3 +147,14 @@ def test_schema_gives_the_bounds_from_the_limits():
     assert (props["width"]["minimum"], props["width"]["maximum"], props["width"]["multipleOf"]) == (64, 1024, 8)
     assert props["seed_resize_from_w"]["minimum"] == -1 and "multipleOf" not in props["seed_resize_from_w"]
     assert json_schema("txt2img")["additionalProperties"] is False
+
+
+def test_text_past_its_length_is_refused_but_images_are_not_text():
+    from webui_taskqueue.payload import MAX_TEXT
+    assert "longer than" in errors_of("txt2img", {"prompt": "a" * (MAX_TEXT + 1)})[("prompt",)]
+    assert "longer than" in errors_of("txt2img", {"styles": ["s", "b" * (MAX_TEXT + 1)]})[("styles",)]
+    assert check("txt2img", {"prompt": "a" * MAX_TEXT}, Limits())
+    out = io.BytesIO()
+    Image.frombytes("RGB", (160, 160), os.urandom(160 * 160 * 3)).save(out, format="PNG")
+    big = base64.b64encode(out.getvalue()).decode()
+    assert len(big) > MAX_TEXT and check("img2img", {"init_images": [big]}, Limits())

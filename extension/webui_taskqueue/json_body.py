@@ -18,7 +18,11 @@ from typing import Any, List, Optional
 from .errors import PayloadError, error
 
 MAX_DEPTH = 32  # a webui payload nests 3 levels deep (override_settings, comments)
+MAX_ITEMS = 10_000  # in one array or object: a webui payload has tens
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# what a surrogate comes from: an escape \uD800-\uDFFF, or UTF-8 bytes of one (which
+# Python's json decodes, as "surrogatepass"); a body without either holds none
+_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def parse(raw: bytes, content_type: Optional[str] = None) -> Any:
@@ -31,35 +35,42 @@ def parse(raw: bytes, content_type: Optional[str] = None) -> Any:
         raise PayloadError([error(None, f"the body nests deeper than {MAX_DEPTH} levels", "value_error.jsondecode")]) from None
     except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, too many digits
         raise PayloadError([error(None, f"the body is not valid JSON: {e}", "value_error.jsondecode")]) from None
-    problems = problems_of(value)
+    problems = problems_of(value, strings=bool(_MAY_HOLD_SURROGATE.search(raw)))
     if problems:
         raise PayloadError(problems)
     return value
 
 
-def problems_of(value: Any) -> List[dict]:
+def problems_of(value: Any, strings: bool = True) -> List[dict]:
     """Errors (FastAPI's shape, loc the path from the body) for every value that
-    JSON cannot carry back out; without recursion, so depth costs no stack."""
+    JSON cannot carry back out. Without recursion, so depth costs no stack, and
+    with a path made only where needed: a long array costs no memory.
+    `strings=False`: the body cannot hold a surrogate (see parse); skip that search."""
     problems: List[dict] = []
-    stack = [(value, ["body"])]
+    stack = [(value, ("body",))]
     while stack:
         item, loc = stack.pop()
-        if isinstance(item, (dict, list)) and len(loc) > MAX_DEPTH:  # the body itself is level 1
-            return [{"loc": loc[:2], "msg": f"nests deeper than {MAX_DEPTH} levels", "type": "value_error.depth"}]
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                problems.append(_problem(loc, "holds a lone UTF-16 surrogate (an escape like \\ud800 that is half a character)"))
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                problems.append(_problem(loc, f"must be a finite number, got {item}"))
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                if _SURROGATE.search(key):
-                    problems.append(_problem(loc + [_printable(key)], "the key holds a lone UTF-16 surrogate (half a character)"))
-                else:
-                    stack.append((child, loc + [key]))
-        elif isinstance(item, list):
-            stack.extend((child, loc + [i]) for i, child in enumerate(item))
+        if not isinstance(item, (dict, list)):
+            children = [(None, item)]
+        elif len(loc) > MAX_DEPTH:  # the body itself is level 1
+            return [{"loc": list(loc[:2]), "msg": f"nests deeper than {MAX_DEPTH} levels", "type": "value_error.depth"}]
+        elif len(item) > MAX_ITEMS:
+            problems.append(_problem(loc, f"has {len(item)} items; at most {MAX_ITEMS} are taken"))
+            continue
+        else:
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in children:  # (a hot loop: a body may hold millions of values)
+            kind = type(child)
+            if kind is str:
+                if strings and _SURROGATE.search(child):
+                    problems.append(_problem(_at(loc, key), "holds a lone UTF-16 surrogate (an escape like \\ud800 that is half a character)"))
+            elif kind is float:
+                if not math.isfinite(child):
+                    problems.append(_problem(_at(loc, key), f"must be a finite number, got {child}"))
+            elif kind is dict or kind is list:
+                stack.append((child, loc + (key,)))
+            if strings and type(key) is str and _SURROGATE.search(key):
+                problems.append(_problem(loc + (_printable(key),), "the key holds a lone UTF-16 surrogate (half a character)"))
     return sorted(problems, key=lambda p: [str(part) for part in p["loc"]])
 
 
@@ -77,8 +88,12 @@ def _check_media_type(content_type: Optional[str]) -> None:
     }], 415)
 
 
-def _problem(loc: list, msg: str) -> dict:
-    return {"loc": loc, "msg": msg, "type": "value_error"}
+def _at(loc: tuple, key: Any) -> tuple:
+    return loc if key is None else loc + (key,)
+
+
+def _problem(loc: tuple, msg: str) -> dict:
+    return {"loc": list(loc), "msg": msg, "type": "value_error"}
 
 
 def _printable(text: str) -> str:

@@ -99,6 +99,8 @@ IMG2IMG_FIELDS = {
 }
 FIELDS = {"txt2img": TXT2IMG_FIELDS, "img2img": IMG2IMG_FIELDS}
 UNSUPPORTED = ("infotext",)
+MAX_TEXT = 65_536  # characters in one text field (a prompt of 75-token chunks needs far fewer)
+IMAGE_FIELDS = ("init_images", "mask", "latent_mask")  # base64
 # Dropped from the accepted request: they would contradict how the queue works.
 IGNORED = ("send_images", "force_task_id", "override_settings_restore_afterwards")
 
@@ -119,7 +121,7 @@ def check(kind: str, body: Any, limits: Limits, settings: Optional[Settings] = N
     errors = [error(k, f"unknown field {k!r}", "value_error.extra") for k in body if k not in fields]
     for name, value in body.items():
         if name in fields and value is not None:
-            problem = _type_problem(fields[name][0], value)
+            problem = _type_problem(fields[name][0], value) or _length_problem(name, value)
             if problem:
                 errors.append(error(name, problem, "type_error"))
     if errors:
@@ -148,6 +150,17 @@ def _scripts(params: Dict[str, Any]) -> List[Dict[str, Any]]:
         if not isinstance(given, dict) or not isinstance(given.get("args", []), list):
             errors.append(error(f"alwayson_scripts.{name}", 'must be an object like {"args": [...]}'))
     return errors
+
+
+def _length_problem(name: str, value: Any) -> Optional[str]:
+    """Text a task can carry: every status poll and listing sends it back, and webui
+    tokenizes prompts while everyone waits. Images are bounded by the body's size."""
+    if name in IMAGE_FIELDS:
+        return None
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and len(t) > MAX_TEXT for t in texts):
+        return f"is longer than {MAX_TEXT} characters"
+    return None
 
 
 def _type_problem(kind: str, value: Any) -> Optional[str]:
