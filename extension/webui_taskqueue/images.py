@@ -11,6 +11,7 @@ looks for them at start: in .partial, or a folder its task does not list."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -92,20 +93,12 @@ class ImageStore:
         with os.scandir(self.partial) as entries:
             names = [e.name for e in entries]
         for name in names:
-            path = os.path.join(self.partial, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
+            _remove(os.path.join(self.partial, name))
         return len(names)
 
     def remove(self, task_ids: Iterable[str]) -> None:
         for task_id in task_ids:
-            path = os.path.join(self.root, task_id)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            else:
-                os.unlink(path)
+            _remove(os.path.join(self.root, task_id))
 
     def _write_atomically(self, path: str, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.partial, suffix=".tmp")
@@ -125,6 +118,15 @@ def encode_preview(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.convert("RGB").save(out, format="JPEG", quality=85)
     return out.getvalue()
+
+
+def _remove(path: str) -> None:
+    """A folder or a file, as far as the file system lets us: start-up goes on regardless."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _flush(f) -> None:
