@@ -14,13 +14,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # makes `standin
 
 import standin  # noqa: E402
 from standin import checkpoints  # noqa: E402
-from modules import shared  # noqa: E402
+from modules import script_callbacks, shared  # noqa: E402
 
 from webui_taskqueue import runtime  # noqa: E402
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
 from webui_taskqueue.webui import WebuiHost  # noqa: E402
 
-PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "extension")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = os.path.join(ROOT, "extension")
 
 
 @pytest.fixture
@@ -50,14 +51,15 @@ def wait_for(condition, timeout=10.0):
 def test_a_ui_reload_interrupts_the_running_task_and_the_next_start_runs_the_queue(webui):
     from fastapi import FastAPI
 
-    first = runtime.start(FastAPI(), WebuiHost())
+    standin.load_extension_scripts(ROOT)
+    first = runtime.start(FastAPI(), WebuiHost())  # as its app_started callback, without the signal handlers
     add(first.store, "long", steps=500)
     add(first.store, "next", steps=2)
     first.worker.notify()
     wait_for(lambda: first.worker.running_id() == "long" and shared.state.sampling_step > 2)
 
     began = time.monotonic()
-    runtime.stop()  # what on_script_unloaded calls
+    script_callbacks.script_unloaded_callback()  # webui's UI reload, with the entry script's callbacks
     assert time.monotonic() - began < 2  # the interrupt lands at the next step
     wait_for(lambda: not any(t.name == "task-queue-worker" for t in threading.enumerate()), timeout=2)
 
