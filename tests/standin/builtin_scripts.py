@@ -4,7 +4,8 @@
   a grid in front, as webui's prompt_matrix.py;
 - "X/Y/Z plot" (selectable): webui's 18 arguments; the X axis may be Seed or
   Checkpoint name (values from the dropdown list), each cell on its own model through
-  override_settings, a grid in front, and webui's default model loaded again after."""
+  override_settings, a grid in front (the cells too with "Include Sub Images"), and
+  webui's default model loaded again after."""
 
 import copy
 import math
@@ -79,8 +80,8 @@ class XYZPlot(scripts.Script):
             axis("X type"), Component("X values", ""), Component("X values", []),
             axis("Y type"), Component("Y values", ""), Component("Y values", []),
             axis("Z type"), Component("Z values", ""), Component("Z values", []),
-            Component("Draw legend", True), Component("Keep -1 for seeds", False),
-            Component("Include Sub Images", False), Component("Include Sub Grids", False),
+            Component("Draw legend", True), Component("Include Sub Images", False),
+            Component("Include Sub Grids", False), Component("Keep -1 for seeds", False),
             Component("Vary seeds for X", False), Component("Vary seeds for Y", False), Component("Vary seeds for Z", False),
             Component("Grid margins (px)", 0), Component("Use text inputs instead of dropdowns", False),
         ]
@@ -116,8 +117,10 @@ class XYZPlot(scripts.Script):
             sd_models.reload_model_weights()
             sd_vae.reload_vae_weights()
         grid = images.image_grid(cells, rows=1)
+        if not include_lone_images:  # as webui: the grid alone
+            cells, texts = [], texts[:1]
         return processing.Processed(p, [grid] + cells, seed=p.seed, info=texts[0], index_of_first_image=1,
-                                    infotexts=[texts[0]] + texts)
+                                    infotexts=[texts[0]] + texts[: len(cells)])
 
 
 def install():
