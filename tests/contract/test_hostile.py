@@ -166,7 +166,7 @@ def test_deep_nesting_is_refused_on_every_route_with_a_body(target, doc, paused)
 def test_small_body_over_its_limit_is_refused_with_413(target, doc, method, path):
     big = b'{"before": "' + b"a" * (2 * 1024 * 1024) + b'"}'
     r = doc.check(target.http.request(method, Q + path, content=big, headers=JSON))
-    assert r.status_code == 413 and "limit" in r.json()["detail"][0]["msg"], r.text[:300]
+    assert r.status_code == 413 and "over the limit of 1 MB" in r.json()["detail"][0]["msg"], r.text[:300]
 
 
 # ---- images that lie -------------------------------------------------------------------

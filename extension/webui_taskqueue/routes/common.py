@@ -34,7 +34,7 @@ WHY = {
     403: "admins only",
     404: "no such task, or not yours",
     409: "not possible in the task's present status",
-    413: "the body is over the size limit (max_body_mb)",
+    413: "the body is over its size limit (a task's: max_body_mb; others: 1 MB)",
     415: "the body is not sent as JSON (Content-Type: application/json)",
     422: "a field is invalid or over a limit: `detail` names each one and says why",
     429: "over your limit of tasks queued at once, or of tasks per hour (see Retry-After)",
@@ -169,11 +169,12 @@ def statuses(raw: Optional[str]) -> List[TaskStatus]:
         raise PayloadError([{"loc": ["query", "status"], "msg": f"must be among {allowed}", "type": "value_error"}]) from None
 
 
-async def read_json(request: Request, max_mb: float) -> Any:
+async def read_json(request: Request, max_mb: float = 1, setting: Optional[str] = None) -> Any:
     """The body as checked JSON (json_body.parse), refused with 413 past the limit
     before it is all read. Parsed off the event loop: a body may be megabytes."""
     limit = int(max_mb * 1024 * 1024)
-    too_big = PayloadError([error(None, f"the body is over the limit of {max_mb:g} MB (max_body_mb)")], 413)
+    why = f" ({setting})" if setting else ""
+    too_big = PayloadError([error(None, f"the body is over the limit of {max_mb:g} MB{why}")], 413)
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise too_big

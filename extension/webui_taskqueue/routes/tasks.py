@@ -26,7 +26,7 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
     router = APIRouter(prefix=PREFIX, tags=["tasks"], route_class=QueueRoute)
 
     async def submit(kind: TaskType, request: Request, services: Services, who: Caller) -> JSONResponse:
-        body = await read_json(request, services.queue.limits().max_body_mb)
+        body = await read_json(request, services.queue.limits().max_body_mb, "max_body_mb")
         view = await run_in_threadpool(services.queue.submit, who.user, kind, body)
         accepted = {"task_id": view.task.task_id, "status": view.task.status.value, "position": view.position}
         return JSONResponse(accepted, status_code=202)
@@ -116,7 +116,7 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
     async def move(task_id: str, request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Reorder a queued task: `{"to": "front"}`, `{"to": "back"}` or `{"before": task_id}`.
         Owners move within their own tasks; an admin's move also sets the priority."""
-        body = await read_json(request, 1)
+        body = await read_json(request)
         view = await run_in_threadpool(services.queue.move, who.user, task_id, body)
         return schemas.task_public(view, who.links)
 
@@ -125,7 +125,7 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
     async def set_priority(task_id: str, request: Request, services: Services = Depends(get_services),
                            who: Caller = Depends(caller)):
         """Admins: `{"priority": n}`; a higher priority runs sooner, within fair turns."""
-        body = await read_json(request, 1)
+        body = await read_json(request)
         view = await run_in_threadpool(services.queue.set_priority, who.user, task_id, body)
         return schemas.task_public(view, who.links)
 

@@ -13,7 +13,6 @@ from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers,
 
 NO_USER = "no such user (or no such key of theirs)"
 TAKEN = "the name is taken, or the last admin would go"
-MAX_BODY_MB = 1  # a user and their limits
 
 
 def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
@@ -28,7 +27,7 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
                  openapi_extra=body_doc(model_schema(schemas.UserCreate)))
     async def create_user(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Admins: a new user with a first API key. The key is in this answer only."""
-        body = parse_model(schemas.UserCreate, await read_json(request, MAX_BODY_MB))
+        body = parse_model(schemas.UserCreate, await read_json(request))
         return await run_in_threadpool(services.accounts.create, who.user, body.name, body.role, body.limits)
 
     @router.get("/users", response_model=schemas.UsersPublic, responses=answers(403))
@@ -49,7 +48,7 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
     async def update_user(name: str, request: Request, services: Services = Depends(get_services),
                           who: Caller = Depends(caller)):
         """Admins: change `role` and/or `limits` (a limit set to null falls back to the default)."""
-        body = parse_model(schemas.UserUpdate, await read_json(request, MAX_BODY_MB))
+        body = parse_model(schemas.UserUpdate, await read_json(request))
         view = await run_in_threadpool(services.accounts.update, who.user, name, body.role, body.limits)
         return schemas.user_public(view)
 
