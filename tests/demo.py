@@ -13,7 +13,7 @@ STANDIN = os.path.join(HERE, "standin")
 sys.path.insert(0, STANDIN)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "extension"))
 
-from checkpoints import make_checkpoint  # noqa: E402
+from checkpoints import make_checkpoint, make_loras_and_embeddings  # noqa: E402
 from webui_taskqueue import cli  # noqa: E402
 
 
@@ -32,6 +32,8 @@ def main():
         if not os.path.exists(path):
             make_checkpoint(path, seed=seed)
     data = os.path.join(root, "data")
+    if not os.path.isdir(os.path.join(data, "embeddings")):
+        make_loras_and_embeddings(data)
     if args.admin_key:
         queue_dir = os.path.join(data, "task-queue")
         accounts = cli.Accounts(cli.SQLiteStore(os.path.join(queue_dir, "tasks.sqlite3")), user_limits=dict)

@@ -49,6 +49,28 @@ class Script:
     args: List[Dict[str, Any]]
 
 
+@dataclasses.dataclass(frozen=True)
+class Style:
+    """A saved style (webui's styles.csv): its prompt may hold `{prompt}`, the place of
+    the prompt it is applied to."""
+
+    name: str
+    prompt: str
+    negative_prompt: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Lora:
+    name: str  # the file's name without its extension
+    alias: str  # what webui's own Lora tab writes in the prompt: <lora:alias:weight>
+
+
+@dataclasses.dataclass(frozen=True)
+class Upscaler:
+    name: str  # as `hr_upscaler` takes it
+    latent: bool  # a latent mode (no upscaler model)
+
+
 @dataclasses.dataclass
 class Outcome:
     images: List[Any]  # PIL images, without grids
@@ -117,6 +139,22 @@ class Host:
     def script_errors(self, kind: str, script_name: Optional[str], alwayson: Dict[str, Any]) -> List[Tuple[str, str]]:
         """(field, reason) for each script a request names that the tab does not run
         that way (unknown, or selectable given as always-on)."""
+        raise NotImplementedError
+
+    # what a prompt or the hires fix may name; empty when webui has none (or the part
+    # of webui that knows them is absent, as the Lora extension when disabled)
+    def styles(self) -> List[Style]:
+        raise NotImplementedError
+
+    def loras(self) -> List[Lora]:
+        raise NotImplementedError
+
+    def embeddings(self) -> List[str]:
+        """Names of the textual inversion embeddings loaded for the present model."""
+        raise NotImplementedError
+
+    def upscalers(self) -> List[Upscaler]:
+        """The hires fix's upscalers, in the order of webui's own list."""
         raise NotImplementedError
 
     # generation, called by the worker with `lock` held

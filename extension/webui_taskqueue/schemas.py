@@ -144,6 +144,42 @@ class ScriptsPublic(Model):
     img2img: List[ScriptPublic]
 
 
+class StylePublic(Model):
+    name: str  # as `styles` takes it
+    prompt: str  # `{prompt}` in it: where the prompt goes when the style is applied
+    negative_prompt: str
+
+
+class StylesPublic(Model):
+    data: List[StylePublic]
+
+
+class LoraPublic(Model):
+    name: str  # the file's name
+    alias: str  # what webui's Lora tab writes: <lora:alias:1>
+
+
+class LorasPublic(Model):
+    data: List[LoraPublic]
+
+
+class EmbeddingPublic(Model):
+    name: str  # the word that calls it in a prompt
+
+
+class EmbeddingsPublic(Model):
+    data: List[EmbeddingPublic]
+
+
+class UpscalerPublic(Model):
+    name: str  # as `hr_upscaler` takes it
+    latent: bool
+
+
+class UpscalersPublic(Model):
+    data: List[UpscalerPublic]
+
+
 class KeyPublic(Model):
     key: str
     prefix: str

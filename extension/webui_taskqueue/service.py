@@ -195,6 +195,17 @@ class QueueService:
         """What each tab offers, as webui's API names it."""
         return {kind: [dataclasses.asdict(s) for s in self.host.scripts(kind)] for kind in ("txt2img", "img2img")}
 
+    def prompt_extras(self, kind: str) -> dict:
+        """webui's styles, LoRAs, embeddings or hires upscalers, as the API lists them."""
+        host = self.host
+        found = {
+            "styles": lambda: [dataclasses.asdict(s) for s in host.styles()],
+            "loras": lambda: [dataclasses.asdict(x) for x in host.loras()],
+            "embeddings": lambda: [{"name": name} for name in host.embeddings()],
+            "upscalers": lambda: [dataclasses.asdict(u) for u in host.upscalers()],
+        }[kind]()
+        return {"data": found}
+
     def health(self) -> dict:
         return {
             "status": "ok",

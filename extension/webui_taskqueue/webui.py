@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import types
 from typing import Any, Dict, List, Optional, Tuple
 
 from modules import (call_queue, devices, paths_internal, processing, progress, scripts, sd_models, sd_samplers, sd_schedulers,
                      sd_vae, shared)
 
-from .host import Checkpoint, Host, Outcome, Script, Setting, StateSnapshot
+from .host import Checkpoint, Host, Lora, Outcome, Script, Setting, StateSnapshot, Style, Upscaler
 from .images_in import decode_image
 from . import thread_options
 
@@ -108,6 +109,37 @@ class WebuiHost(Host):
         # as webui's Api.__init__ reads --api-auth: "name:password,name2:password2"
         raw = getattr(shared.cmd_opts, "api_auth", None)
         return dict(pair.split(":", 1) for pair in raw.split(",") if ":" in pair) if raw else {}
+
+    # ---- what a prompt or the hires fix may name ------------------------------------
+
+    def styles(self) -> List[Style]:
+        # as webui's /sdapi/v1/prompt-styles: PromptStyle(name, prompt, negative_prompt, path)
+        found = getattr(getattr(shared, "prompt_styles", None), "styles", None) or {}
+        return [Style(name=s.name, prompt=s.prompt or "", negative_prompt=s.negative_prompt or "")
+                for s in list(found.values())]
+
+    def loras(self) -> List[Lora]:
+        # As webui's /sdapi/v1/loras (extensions-builtin/Lora/scripts/lora_script.py): the
+        # built-in Lora extension's `networks` module, imported by its script under that
+        # top-level name. Absent when the extension is disabled.
+        available = getattr(sys.modules.get("networks"), "available_networks", None)
+        if not isinstance(available, dict):
+            return []
+        return [Lora(name=name, alias=_lora_alias(name, network)) for name, network in list(available.items())]
+
+    def embeddings(self) -> List[str]:
+        # as webui's /sdapi/v1/embeddings ("loaded"): those that fit the present model
+        try:
+            from modules import sd_hijack
+        except ImportError:
+            return []
+        db = getattr(getattr(sd_hijack, "model_hijack", None), "embedding_db", None)
+        return sorted(getattr(db, "word_embeddings", None) or {}, key=str.lower)
+
+    def upscalers(self) -> List[Upscaler]:
+        # the order of webui's hires fix dropdown: the latent modes, then the upscalers
+        return ([Upscaler(name=name, latent=True) for name in (shared.latent_upscale_modes or {})]
+                + [Upscaler(name=u.name, latent=False) for u in shared.sd_upscalers])
 
     # ---- scripts, through webui's own API helpers ----------------------------------
 
@@ -248,6 +280,15 @@ def _api():
     from modules.api import api  # imported on use: it pulls in webui's whole API
 
     return api.Api.__new__(api.Api)
+
+
+def _lora_alias(name: str, network: Any) -> str:
+    """The name webui's Lora tab writes in the prompt (the alias from the file, or the
+    file name as its settings or a clash decide), else the file name."""
+    try:
+        return str(network.get_alias())
+    except Exception:  # an older or a stand-in extension: the file's alias when it has one
+        return str(getattr(network, "alias", None) or name)
 
 
 def _plain(value: Any) -> Any:

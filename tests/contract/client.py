@@ -118,10 +118,11 @@ class StandIn:
         os.makedirs(self.ckpt_dir, exist_ok=True)
         os.makedirs(self.data_dir, exist_ok=True)
         sys.path.insert(0, STANDIN) if STANDIN not in sys.path else None
-        from checkpoints import make_checkpoint
+        from checkpoints import make_checkpoint, make_loras_and_embeddings
 
         self.hashes = {name: make_checkpoint(os.path.join(self.ckpt_dir, f"{name}.safetensors"), seed=i)
                        for i, name in enumerate(checkpoints)}
+        make_loras_and_embeddings(self.data_dir)
 
     def start(self, timeout=60):
         if self.admin_key:

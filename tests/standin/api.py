@@ -10,7 +10,7 @@ import time
 from fastapi import HTTPException
 from PIL import Image, PngImagePlugin
 
-from modules import call_queue, processing, progress, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
+from modules import call_queue, processing, progress, sd_hijack, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
 
 # Processing fields webui's request models leave out (unknown keys are ignored, as pydantic does).
 API_NOT_ALLOWED = {
@@ -201,3 +201,25 @@ def refresh_checkpoints():
 def refresh_vae():
     with call_queue.queue_lock:
         sd_vae.refresh_vae_list()
+
+
+def get_prompt_styles():
+    return [{"name": s[0], "prompt": s[1], "negative_prompt": s[2]} for s in shared.prompt_styles.styles.values()]
+
+
+def get_embeddings():
+    db = sd_hijack.model_hijack.embedding_db
+
+    def convert(embeddings):
+        return {e.name: {"step": e.step, "sd_checkpoint": e.sd_checkpoint, "sd_checkpoint_name": e.sd_checkpoint_name,
+                         "shape": e.shape, "vectors": e.vectors} for e in embeddings.values()}
+
+    return {"loaded": convert(db.word_embeddings), "skipped": convert(db.skipped_embeddings)}
+
+
+def get_upscalers():
+    return [{"name": u.name, "model_name": None, "model_path": None, "model_url": None, "scale": 4} for u in shared.sd_upscalers]
+
+
+def get_latent_upscale_modes():
+    return [{"name": mode} for mode in shared.latent_upscale_modes]

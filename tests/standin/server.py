@@ -106,6 +106,10 @@ def create_app(nowebui):
         ("/sdapi/v1/sd-vae", api.get_sd_vaes, "GET"),
         ("/sdapi/v1/refresh-checkpoints", api.refresh_checkpoints, "POST"),
         ("/sdapi/v1/refresh-vae", api.refresh_vae, "POST"),
+        ("/sdapi/v1/prompt-styles", api.get_prompt_styles, "GET"),
+        ("/sdapi/v1/embeddings", api.get_embeddings, "GET"),
+        ("/sdapi/v1/upscalers", api.get_upscalers, "GET"),
+        ("/sdapi/v1/latent-upscale-modes", api.get_latent_upscale_modes, "GET"),
     ]
     if not nowebui:  # these come with the gradio UI: 404 under --nowebui
 

@@ -9,8 +9,11 @@ import torch
 from . import builtin_scripts
 
 from modules import (call_queue, errors, fifo_lock, hashes, options, paths_internal, progress, script_callbacks,
-                     script_loading, scripts, sd_models, sd_samplers, sd_vae, shared, shared_cmd_options,
+                     script_loading, scripts, sd_hijack, sd_models, sd_samplers, sd_vae, shared, shared_cmd_options,
                      shared_options, shared_state)
+
+# webui's built-in extensions that the stand-in reproduces (their scripts load before any other)
+BUILTIN_EXTENSIONS = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "extensions_builtin", "Lora")]
 
 
 def reset(ckpt_dir, data_dir, **flags):
@@ -29,6 +32,11 @@ def reset(ckpt_dir, data_dir, **flags):
 
     paths_internal.data_path = cmd_opts.data_dir
     os.makedirs(cmd_opts.data_dir, exist_ok=True)
+    cmd_opts.embeddings_dir = cmd_opts.embeddings_dir or os.path.join(cmd_opts.data_dir, "embeddings")
+    cmd_opts.lora_dir = cmd_opts.lora_dir or os.path.join(cmd_opts.data_dir, "models", "Lora")
+    sd_hijack.reset(cmd_opts.embeddings_dir)
+    for name in ("networks", "network"):  # the Lora extension's modules, imported again on load
+        sys.modules.pop(name, None)
     shared.config_filename = cmd_opts.ui_settings_file or os.path.join(cmd_opts.data_dir, "config.json")
     shared.parallel_processing_allowed = True
     shared.state = shared_state.State()
@@ -69,6 +77,8 @@ def boot(ckpt_dir, data_dir, *, step_seconds=0.05, load_model=True, **flags):
     sd_models.list_models()
     sd_vae.refresh_vae_list()
     builtin_scripts.install()
+    for extension_dir in BUILTIN_EXTENSIONS:
+        load_extension_scripts(extension_dir)
     if load_model:
         sd_models.load_model()
     return shared

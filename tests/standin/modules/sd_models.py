@@ -11,7 +11,7 @@ import time
 
 import safetensors.torch
 
-from modules import errors, hashes, script_callbacks, sd_vae, shared, tiny_sd, util
+from modules import errors, hashes, script_callbacks, sd_hijack, sd_vae, shared, tiny_sd, util
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +269,7 @@ def _load_model(checkpoint_info=None):
 
     model_data.set_sd_model(sd_model)
     model_data.was_loaded_at_least_once = True
+    sd_hijack.model_hijack.embedding_db.load_textual_inversion_embeddings(force_reload=True)  # as webui's load_model
     script_callbacks.model_loaded_callback(sd_model)
 
     log.info("Model %s loaded in %.3fs", checkpoint_info.title, time.perf_counter() - started)

@@ -1,5 +1,6 @@
 """webui's shared globals: cmd_opts, opts, state, and sd_model (a module property)."""
 
+import collections
 import os
 import sys
 import types
@@ -15,9 +16,11 @@ OptionInfo = options.OptionInfo
 # hires-fix upscalers: the latent modes by name, and the image upscalers webui found
 latent_upscale_modes = {"Latent": {"mode": "bilinear", "antialias": False}, "Latent (nearest)": {"mode": "nearest", "antialias": False}}
 sd_upscalers = [types.SimpleNamespace(name=name) for name in ("None", "Lanczos", "Nearest")]
-# webui's saved styles (styles.csv), by name
+# webui's saved styles (styles.csv), by name, as modules/styles.py keeps them
+PromptStyle = collections.namedtuple("PromptStyle", ["name", "prompt", "negative_prompt", "path"])
 prompt_styles = types.SimpleNamespace(styles={
-    "cinematic": types.SimpleNamespace(name="cinematic", prompt="{prompt}, cinematic", negative_prompt=""),
+    "cinematic": PromptStyle("cinematic", "{prompt}, cinematic", "", None),
+    "clean": PromptStyle("clean", "sharp focus", "blurry, watermark", None),
 })
 opts = options.Options(shared_options.options_templates())
 state = shared_state.State()

@@ -16,6 +16,8 @@ parser.add_argument("--no-hashing", action="store_true")
 parser.add_argument("--disable-nan-check", action="store_true")
 parser.add_argument("--port", type=int, default=None)
 parser.add_argument("--api-server-stop", action="store_true")
+parser.add_argument("--embeddings-dir", type=str, default=None)  # webui: <data dir>/embeddings
+parser.add_argument("--lora-dir", type=str, default=None)  # webui's Lora preload.py: <data dir>/models/Lora
 # stand-in only: how long one sampling step takes (the tiny model itself needs ~1 ms)
 parser.add_argument("--step-seconds", type=float, default=0.05)
 # stand-in only: how long loading a checkpoint takes (a real SD1.5 load is seconds)
