@@ -132,6 +132,12 @@ export const api = {
   pause: () => request('queue/pause', { method: 'POST' }),
   resume: () => request('queue/resume', { method: 'POST' }),
   checkpoints: () => request('checkpoints'),
+  scripts: () => request('scripts'),
+  /** webui's saved styles, LoRAs, embeddings, hires upscalers: {data: [...]} */
+  styles: () => request('styles'),
+  loras: () => request('loras'),
+  embeddings: () => request('embeddings'),
+  upscalers: () => request('upscalers'),
   me: (opts) => request('me', opts),
   users: (opts) => request('users', opts),
   createUser: (body) => request('users', { method: 'POST', body }),

@@ -3,6 +3,9 @@
 
 import { api, native } from './api.js';
 import { h, shortModel } from './dom.js';
+import { initExtras, loadExtras } from './extras.js';
+import { fillHires, hiresPayload, initHires, loadHires, saveHires, setHiresMode } from './hires.js';
+import { fillScripts, initScripts, loadScripts, scriptPayload, setScriptsMode } from './scripts.js';
 
 const SAVED = 'taskqueue.form.v1';
 
@@ -39,6 +42,8 @@ function setMode(value) {
   for (const radio of form.elements.mode) radio.checked = radio.value === value;
   $('img2img-fields').hidden = value !== 'img2img';
   $('submit-button').textContent = `Queue ${value}`;
+  setHiresMode(value);
+  setScriptsMode(value);
 }
 
 function control(name) {
@@ -65,7 +70,7 @@ function payload() {
     }
   }
   if (kind === 'img2img') body.init_images = initImage ? [initImage.dataUrl] : [];
-  return body;
+  return Object.assign(body, hiresPayload(kind), scriptPayload());
 }
 
 // ---- remembered values ----------------------------------------------------------
@@ -108,10 +113,13 @@ function fieldError(name, text) {
   if (p) p.textContent = text || '';
 }
 
+let checkpointList = null; // the last list from the server, for the refiner and X/Y/Z plot
+
 async function loadCheckpoints(wanted) {
   const select = control('checkpoint');
   try {
     const { data, loaded } = await api.checkpoints();
+    checkpointList = data;
     select.replaceChildren(
       ...data.map((c) => h('option', { value: c.title },
         `${shortModel(c.title)}${c.hash ? ` [${c.hash}]` : ''}${c.title === loaded ? ' — loaded' : ''}`)),
@@ -165,6 +173,7 @@ export async function loadLists() {
     loadChoices('scheduler', 'schedulers', (s) => s.label || s.name, want('scheduler'), 'Automatic'),
   ]);
   listsLoaded ||= ok;
+  await Promise.all([loadHires(checkpointList), loadScripts(checkpointList), loadExtras()]);
 }
 
 // ---- init image ---------------------------------------------------------------------
@@ -287,6 +296,8 @@ export function fillFrom(task) {
     else if (name.endsWith('prompt')) setValue(name, '');
   }
   setValue('checkpoint', task.checkpoint);
+  fillHires(params);
+  fillScripts(params);
   save();
   $('form-status').textContent = task.type === 'img2img' && !initImage
     ? 'Settings loaded. Pick the init image again: the server does not hand it back.'
@@ -309,7 +320,11 @@ export function initForm({ submitted, answered = () => {} }) {
       save();
     });
   }
+  initHires();
+  initScripts();
+  initExtras();
   form.addEventListener('change', save);
+  form.addEventListener('change', saveHires);
   let typing = null;
   form.addEventListener('input', () => {
     clearTimeout(typing);

@@ -44,7 +44,8 @@ function queuedText(c, task, paused) {
 
 function stateText(c, task, paused) {
   const n = task.images.length;
-  const images = `${n} image${n === 1 ? '' : 's'}`;
+  const grids = (task.grids || []).length;
+  const images = `${n} image${n === 1 ? '' : 's'}${grids ? ` and ${grids > 1 ? `${grids} grids` : 'a grid'}` : ''}`;
   switch (task.status) {
     case 'queued':
       return queuedText(c, task, paused);
@@ -71,10 +72,14 @@ function stateText(c, task, paused) {
 function fillThumb(c, task, previewUrl) {
   const running = task.status === 'running';
   const n = task.images.length;
+  const grids = (task.grids || []).length;
   const input = (task.inputs || [])[0] || null;
   let shown = true;
   let alt = 'First image';
-  if (!running && n) {
+  if (!running && grids) {
+    showImage(c.img, task.grids[0]); // a script's grid (X/Y/Z plot, prompt matrix) sums the task up
+    alt = 'Grid';
+  } else if (!running && n) {
     showImage(c.img, (task.thumbnails || [])[0] || task.images[0]);
   } else if (running && previewUrl) {
     if (c.img.getAttribute('src') !== previewUrl) c.img.src = previewUrl;
@@ -99,12 +104,14 @@ function fillThumb(c, task, previewUrl) {
     c.input.style.backgroundImage = `url("${imageSrc(input)}")`;
   }
   setText(c.placeholder, shown ? (alt === 'Input image' ? `${label} · input` : '') : label);
-  const clickable = !running && n > 0;
+  const clickable = !running && n + grids > 0;
   c.thumb.disabled = !clickable;
   c.thumb.tabIndex = clickable ? 0 : -1;
-  c.thumb.setAttribute('aria-label', clickable ? `Open the ${n > 1 ? `${n} images` : 'image'}` : alt || label);
-  c.count.hidden = running || n < 2;
-  setText(c.count, `×${n}`);
+  const what = [grids ? `the grid${grids > 1 ? 's' : ''}` : '', n ? `${n > 1 ? `${n} images` : 'image'}` : '']
+    .filter(Boolean).join(' and the ');
+  c.thumb.setAttribute('aria-label', clickable ? `Open ${grids ? what : `the ${what}`}` : alt || label);
+  c.count.hidden = running || (n < 2 && !grids);
+  setText(c.count, grids ? `grid + ${n}` : `×${n}`);
 }
 
 /** The action button: Cancel (queued), Stop (running), Remove (final). `stopping`:
