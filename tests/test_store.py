@@ -17,9 +17,9 @@ def store(request, tmp_path):
     s.close()
 
 
-def make(task_id, owner="ann", created_at=1.0, **kw):
+def make(task_id, owner="ann", created_at=1.0, params=None, **kw):
     return Task(task_id=task_id, type=TaskType.TXT2IMG, owner=owner, checkpoint="a.safetensors",
-                params={"prompt": "p", "steps": 2}, created_at=created_at, **kw)
+                params=params or {"prompt": "p", "steps": 2}, created_at=created_at, **kw)
 
 
 def test_added_task_reads_back_equal(store):
@@ -284,3 +284,19 @@ def test_a_database_of_the_first_schema_gains_users_and_keeps_its_tasks(tmp_path
     assert store.get("old").params == {"prompt": "p"} and store.queued_light()[0].task_id == "old"
     assert store.count_users() == 0 and store.usage("default", 2.0).queued == 1
     store.close()
+
+
+def test_a_requests_large_values_are_kept_apart_and_put_back_whole(store):
+    from webui_taskqueue.inputs import describe, join
+
+    image, mask = "A" * 100_000, "B" * 20_000
+    params = {"prompt": "p", "init_images": [image, "small"], "mask": mask,
+              "alwayson_scripts": {"ControlNet": {"args": [{"image": image}]}}}
+    store.add(make("t1", params=params))
+    stored = store.get("t1").params
+    assert len(str(stored)) < 1000  # a poll reads no megabytes
+    assert join(stored, store.inputs("t1")) == params
+    assert store.list()[0][0].params == stored
+    assert describe(stored)["init_images"] == ["<base64 image, 100000 chars>", "small"]
+    store.add(make("t2"))
+    assert store.inputs("t2") == [] and store.get("t2").params == {"prompt": "p", "steps": 2}

@@ -11,6 +11,7 @@ import pydantic
 from pydantic import BaseModel, StrictStr
 
 from .images import is_grid
+from .inputs import describe as describe_inputs
 from .service import TaskView
 from .tasks import TaskStatus
 
@@ -317,9 +318,11 @@ def user_public(view) -> Dict[str, Any]:
 def _light_params(params: Dict[str, Any]) -> Dict[str, Any]:
     """The request as accepted, with input images replaced by their size: a task is
     polled every second and must not carry megabytes of base64 each time."""
-    out = dict(params)
-    if "init_images" in out:
-        out["init_images"] = [f"<base64 image, {len(x)} chars>" for x in out["init_images"]]
-    if out.get("mask"):
-        out["mask"] = f"<base64 image, {len(out['mask'])} chars>"
+    out = describe_inputs(params)
+    for name in ("init_images", "mask"):  # images, however small
+        images = out.get(name)
+        if isinstance(images, list):
+            out[name] = [x if x.startswith("<base64") else f"<base64 image, {len(x)} chars>" for x in images]
+        elif images:
+            out[name] = images if images.startswith("<base64") else f"<base64 image, {len(images)} chars>"
     return out

@@ -16,6 +16,7 @@ from .auth import Forbidden
 from .errors import PayloadError, error
 from .host import Host
 from .images import ImageStore
+from .inputs import join as join_inputs
 from .images_in import decode_input
 from .payload import Limits, check
 from .planner import Planner
@@ -176,7 +177,7 @@ class QueueService:
     def input_image(self, user: User, task_id: str, index: int) -> Tuple[bytes, str]:
         """An img2img task's init image as it was sent: (bytes, media type)."""
         task = self._owned(user, task_id)
-        inputs = task.params.get("init_images") or []
+        inputs = join_inputs(task.params, self.store.inputs(task_id)).get("init_images") or []
         if not 0 <= index < len(inputs):
             raise NotFound(f"task {task_id} has no input image {index}")
         return decode_input(inputs[index])

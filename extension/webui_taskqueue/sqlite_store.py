@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from typing import Dict, Iterator, List, Optional
 
+from .inputs import split as split_inputs
 from .scheduler import Queued
 from .sqlite_users import SQLiteUsers
 from .store import HOUR, Store, check_quota
@@ -78,6 +79,16 @@ MIGRATIONS = [
     CREATE TABLE served (owner TEXT PRIMARY KEY, at REAL NOT NULL);
     CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 4: a request's large values (base64 images) apart from it, so that reading a
+    # task (every status poll) never parses megabytes
+    """
+    CREATE TABLE inputs (
+        task_id TEXT NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (task_id, idx)
+    );
+    """,
 ]
 
 _COLUMNS = (
@@ -134,7 +145,8 @@ class SQLiteStore(SQLiteUsers, Store):
             self._db.close()
 
     def add(self, task, max_queued=None, max_per_hour=None):
-        row = _to_row(task)
+        params, blobs = split_inputs(task.params)
+        row = _to_row(dataclasses.replace(task, params=params))
         marks = ",".join("?" for _ in _COLUMNS)
         now = task.created_at
         with self._transaction() as db:
@@ -143,6 +155,8 @@ class SQLiteStore(SQLiteUsers, Store):
                 oldest = db.execute("SELECT MIN(at) FROM submissions WHERE owner=?", (task.owner,)).fetchone()[0]
                 check_quota(self._usage(db, task.owner, now), max_queued, max_per_hour, oldest, now)
             db.execute(f"INSERT INTO tasks ({','.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+            db.executemany("INSERT INTO inputs (task_id, idx, data) VALUES (?, ?, ?)",
+                           [(task.task_id, i, blob) for i, blob in enumerate(blobs)])
             db.execute("INSERT INTO submissions (owner, at) VALUES (?, ?)", (task.owner, now))
             self._changed(add=[_light(task)] if task.status == TaskStatus.QUEUED else ())
 
@@ -160,6 +174,11 @@ class SQLiteStore(SQLiteUsers, Store):
         with self._lock:
             row = self._db.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone()
         return _from_row(row) if row else None
+
+    def inputs(self, task_id):
+        with self._lock:
+            rows = self._db.execute("SELECT data FROM inputs WHERE task_id=? ORDER BY idx", (task_id,)).fetchall()
+        return [r["data"] for r in rows]
 
     def list(self, owner=None, statuses=(), limit=50, offset=0):
         where, args = [], []

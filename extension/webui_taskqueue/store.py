@@ -10,6 +10,7 @@ import secrets
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .inputs import split as split_inputs
 from .quotas import QuotaExceeded
 from .scheduler import Queued
 from .tasks import InvalidTransition, Task, TaskStatus, check_transition
@@ -27,7 +28,12 @@ class Store:
     def add(self, task: Task, max_queued: Optional[int] = None, max_per_hour: Optional[int] = None) -> None:
         """Enqueue, checking the owner's counting limits in the same atomic step
         (QuotaExceeded). Every add counts towards the owner's last hour, even if the
-        task is deleted later."""
+        task is deleted later. The request's large values are kept apart (`inputs`):
+        tasks read back carry a reference in their place."""
+        raise NotImplementedError
+
+    def inputs(self, task_id: str) -> List[str]:
+        """The large values of a task's request, for `inputs.join` (empty if none)."""
         raise NotImplementedError
 
     def usage(self, owner: str, now: float) -> Usage:
@@ -176,6 +182,7 @@ class MemoryStore(Store):
         self._submitted: List[Tuple[str, float]] = []  # (owner, time) within the last hour
         self._served: Dict[str, float] = {}
         self._state: Dict[str, Any] = {}
+        self._inputs: Dict[str, List[str]] = {}  # task id -> its request's large values
         self._version = 0
 
     def add(self, task, max_queued=None, max_per_hour=None):
@@ -184,7 +191,8 @@ class MemoryStore(Store):
                 raise KeyError(f"task {task.task_id} exists")
             usage = self._usage(task.owner, task.created_at)
             check_quota(usage, max_queued, max_per_hour, self._oldest(task.owner, task.created_at), task.created_at)
-            self._tasks[task.task_id] = copy.deepcopy(task)
+            params, self._inputs[task.task_id] = split_inputs(copy.deepcopy(task.params))
+            self._tasks[task.task_id] = dataclasses.replace(copy.deepcopy(task), params=params)
             self._submitted.append((task.owner, task.created_at))
             self._version += 1
 
@@ -204,6 +212,10 @@ class MemoryStore(Store):
         with self._lock:
             task = self._tasks.get(task_id)
             return copy.deepcopy(task) if task else None
+
+    def inputs(self, task_id):
+        with self._lock:
+            return list(self._inputs.get(task_id, ()))
 
     def list(self, owner=None, statuses=(), limit=50, offset=0):
         with self._lock:
@@ -230,6 +242,7 @@ class MemoryStore(Store):
             if not task.is_final:
                 raise ValueError(f"task {task_id} is {task.status.value}")
             del self._tasks[task_id]
+            self._inputs.pop(task_id, None)
 
     def images_of(self, task_ids):
         with self._lock:

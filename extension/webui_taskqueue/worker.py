@@ -9,6 +9,7 @@ cleaned up, the next task runs. Only a streak of failures pauses the queue (fail
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import threading
@@ -19,6 +20,7 @@ from typing import Callable, Optional, Set, Tuple
 from .failures import PAUSED, FailureStreak
 from .host import Host, Outcome
 from .images import ImageStore, encode_preview
+from .inputs import join as join_inputs
 from .planner import Planner
 from .progress import Progress, ProgressMeter
 from .readahead import ReadAhead
@@ -144,6 +146,9 @@ class Worker:
                     task = self.store.start(plan.order[0].task_id, self.clock(), plan.overtaken, plan.due)
                 except (InvalidTransition, KeyError):
                     continue  # cancelled or deleted since the listing: plan again
+                blobs = self.store.inputs(task.task_id)
+                if blobs:  # the request's images, kept apart in the store
+                    task = dataclasses.replace(task, params=join_inputs(task.params, blobs))
                 self.planner.started(task)
                 self._current = task
                 params = task.params

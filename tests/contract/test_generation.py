@@ -146,3 +146,23 @@ def test_webuis_options_name_the_default_model_while_a_task_runs_on_another(targ
     assert set(seen) == {default}
     assert task["status"] == "done" and (model_hash(task["infotexts"][0]) == other_hash or other_hash is None)
     assert target.options()["sd_model_checkpoint"] == default
+
+
+def test_an_img2img_tasks_poll_carries_no_image_and_its_input_comes_back_byte_for_byte(target, models):
+    import base64
+    import io
+    import os
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.frombytes("RGB", (200, 200), os.urandom(200 * 200 * 3)).save(out, format="PNG")  # ~120 KB, noise
+    sent = out.getvalue()
+    task_id = target.submit(small(init_images=[base64.b64encode(sent).decode()], denoising_strength=0.5,
+                                  checkpoint=models[0][0]), kind="img2img")
+    polled = target.get(f"/queue/v1/tasks/{task_id}")
+    assert len(polled.content) < 8000
+    assert polled.json()["params"]["init_images"] == [f"<base64 image, {len(base64.b64encode(sent))} chars>"]
+    assert target.get(polled.json()["inputs"][0]).content == sent
+    done = target.wait(task_id)
+    assert done["status"] == "done" and target.image(done).size == (64, 64)
