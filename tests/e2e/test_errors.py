@@ -16,7 +16,7 @@ def test_422_is_shown_next_to_its_field_and_nothing_is_queued(ui, api):
     expect(page.locator("#f-width-error")).to_have_text("must be a multiple of 8, got 100")
     expect(page.locator("#f-steps-error")).to_contain_text("must be between 1 and")
     expect(page.locator("#f-width")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#f-width")).to_be_focused()  # the first field named
+    expect(page.locator(f"#f-{answer['detail'][0]['loc'][1]}")).to_be_focused()  # the first field named
     expect(page.locator("#f-height-error")).to_be_hidden()
     expect(page.locator("#form-error")).to_be_hidden()
     assert api.get("/queue/v1/tasks").json()["count"] == 0
