@@ -3,7 +3,7 @@ which then says why in /health until an admin resumes it.
 
 The stand-in raises torch's CUDA out-of-memory error at the middle sampling step of a
 prompt with the word "oom". A real webui cannot be made to run out of memory on demand,
-so these tests skip against one."""
+so those tests skip against one."""
 
 import os
 import time
@@ -111,11 +111,18 @@ def test_zero_failures_in_a_row_never_pauses(server):
     assert client.get(f"{Q}/health").json()["paused"] is False
 
 
-def test_an_admins_pause_gives_no_failure_reason(server):
-    client = server.client()
-    assert client.post(f"{Q}/queue/pause").status_code == 200
-    health = client.get(f"{Q}/health").json()
-    assert (health["paused"], health["paused_reason"]) == (True, None)
+def test_an_admins_pause_gives_no_failure_reason_and_resume_clears_the_streak(admin):
+    """On a real webui too (the admin of its queue pauses it for a moment)."""
+    try:
+        assert admin.post(f"{Q}/queue/pause").status_code == 200
+        health = admin.get(f"{Q}/health").json()
+        assert (health["paused"], health["paused_reason"]) == (True, None)
+    finally:
+        resumed = admin.post(f"{Q}/queue/resume")
+    assert resumed.json() == {"paused": False}
+    health = admin.get(f"{Q}/health").json()
+    assert (health["paused"], health["paused_reason"], health["failures_in_a_row"], health["last_errors"]) == (
+        False, None, 0, [])
 
 
 def test_the_pause_and_its_reason_outlive_a_restart(server):
