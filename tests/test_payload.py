@@ -84,8 +84,10 @@ def test_img2img_accepts_data_urls():
 
 def test_schema_describes_every_field():
     schema = json_schema("img2img")
-    assert schema["properties"]["init_images"] == {"type": "array", "items": {"type": "string"},
+    assert schema["properties"]["init_images"] == {"type": "array", "items": {"type": "string"}, "maxItems": 10_000,
                                                    "description": "base64 images (a data: URL prefix is allowed)"}
+    assert schema["properties"]["prompt"] == {"type": "string", "maxLength": 65_536, "nullable": True}
+    assert json_schema("txt2img", openapi="3.1.0")["properties"]["steps"]["type"] == ["integer", "null"]
     assert "checkpoint" in schema["properties"] and schema["required"] == ["init_images"]
 
 

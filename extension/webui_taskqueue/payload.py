@@ -101,6 +101,7 @@ FIELDS = {"txt2img": TXT2IMG_FIELDS, "img2img": IMG2IMG_FIELDS}
 UNSUPPORTED = ("infotext",)
 MAX_TEXT = 65_536  # characters in one text field (a prompt of 75-token chunks needs far fewer)
 IMAGE_FIELDS = ("init_images", "mask", "latent_mask")  # base64
+TEXT_TYPES = ("string", "array:string")
 # Dropped from the accepted request: they would contradict how the queue works.
 IGNORED = ("send_images", "force_task_id", "override_settings_restore_afterwards")
 
@@ -121,7 +122,7 @@ def check(kind: str, body: Any, limits: Limits, settings: Optional[Settings] = N
     errors = [error(k, f"unknown field {k!r}", "value_error.extra") for k in body if k not in fields]
     for name, value in body.items():
         if name in fields and value is not None:
-            problem = _type_problem(fields[name][0], value) or _length_problem(name, value)
+            problem = _type_problem(fields[name][0], value) or _length_problem(name, fields[name][0], value)
             if problem:
                 errors.append(error(name, problem, "type_error"))
     if errors:
@@ -152,10 +153,10 @@ def _scripts(params: Dict[str, Any]) -> List[Dict[str, Any]]:
     return errors
 
 
-def _length_problem(name: str, value: Any) -> Optional[str]:
+def _length_problem(name: str, json_type: str, value: Any) -> Optional[str]:
     """Text a task can carry: every status poll and listing sends it back, and webui
     tokenizes prompts while everyone waits. Images are bounded by the body's size."""
-    if name in IMAGE_FIELDS:
+    if json_type not in TEXT_TYPES or name in IMAGE_FIELDS:
         return None
     texts = value if isinstance(value, list) else [value]
     if any(isinstance(t, str) and len(t) > MAX_TEXT for t in texts):
@@ -239,10 +240,12 @@ def _images(params: Dict[str, Any], limits: Limits) -> List[Dict[str, Any]]:
     return errors
 
 
-def json_schema(kind: str, limits: Optional[Limits] = None) -> Dict[str, Any]:
+def json_schema(kind: str, limits: Optional[Limits] = None, openapi: str = "3.0") -> Dict[str, Any]:
     """The request body's schema for the OpenAPI document, from the same tables.
     Bounds set in Settings are those of `limits` (the defaults when None); a change
-    in Settings is checked at once but documented after a restart."""
+    in Settings is checked at once but documented after a restart. Every field but
+    a required one may be null (webui's default); `openapi` ("3.0" or "3.1") says
+    how the document spells that."""
     ranges = (limits or Limits()).ranges()
     props = {}
     for name, (json_type, description) in FIELDS[kind].items():
@@ -255,8 +258,16 @@ def json_schema(kind: str, limits: Optional[Limits] = None) -> Dict[str, Any]:
             prop.update(minimum=low, maximum=high)
             if name in SIZES and low >= 0:  # (seed resizes are -1 when not used)
                 prop["multipleOf"] = 8
+        elif json_type in TEXT_TYPES and name not in IMAGE_FIELDS:
+            (prop["items"] if item else prop)["maxLength"] = MAX_TEXT
+        if base == "array":
+            prop["maxItems"] = json_body.MAX_ITEMS
+        elif base == "object":
+            prop["maxProperties"] = json_body.MAX_ITEMS
         if description:
             prop["description"] = description
+        if name != "init_images":
+            prop.update({"type": [base, "null"]} if openapi.startswith("3.1") else {"nullable": True})
         props[name] = prop
     schema = {"title": f"{kind.capitalize()}Create", "type": "object", "properties": props, "additionalProperties": False}
     if kind == "img2img":

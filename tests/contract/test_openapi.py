@@ -96,7 +96,9 @@ def test_request_bodies_say_what_is_refused(openapi):
     width = body["properties"]["width"]
     assert width["minimum"] == 64 and width["multipleOf"] == 8 and width["maximum"] >= 64
     seed = body["properties"]["seed"]  # (FastAPI writes bounds as floats: 2**64 - 1 as 1.8446744073709552e19)
-    assert seed["type"] == "integer" and seed["minimum"] == -1 and seed["maximum"] == float(2**64 - 1)
+    assert seed["type"] in ("integer", ["integer", "null"]) and seed["minimum"] == -1 and seed["maximum"] == float(2**64 - 1)
+    assert body["properties"]["prompt"]["maxLength"] == 65_536  # null: webui's default (3.0: nullable, 3.1: a type)
+    assert body["properties"]["prompt"].get("nullable") or "null" in body["properties"]["prompt"]["type"]
     assert body["properties"]["denoising_strength"]["maximum"] == 1
     users = openapi["paths"][f"{Q}/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert users["additionalProperties"] is False and "name" in users["required"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -31,17 +31,17 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
         accepted = {"task_id": view.task.task_id, "status": view.task.status.value, "position": view.position}
         return JSONResponse(accepted, status_code=202)
 
-    limits = _documented_limits(services)
+    limits, openapi = _documented_limits(services), FastAPI().openapi_version  # "3.0.2" with webui's FastAPI
     submit_errors = answers(*BODY, 429)
 
     @router.post("/txt2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
-                 openapi_extra=body_doc(json_schema("txt2img", limits)))
+                 openapi_extra=body_doc(json_schema("txt2img", limits, openapi)))
     async def txt2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Queue a txt2img task: webui's /sdapi/v1/txt2img payload plus `checkpoint` and `vae`."""
         return await submit(TaskType.TXT2IMG, request, services, who)
 
     @router.post("/img2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
-                 openapi_extra=body_doc(json_schema("img2img", limits)))
+                 openapi_extra=body_doc(json_schema("img2img", limits, openapi)))
     async def img2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Queue an img2img task: webui's /sdapi/v1/img2img payload plus `checkpoint` and `vae`."""
         return await submit(TaskType.IMG2IMG, request, services, who)
