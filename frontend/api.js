@@ -132,12 +132,13 @@ export const api = {
   pause: () => request('queue/pause', { method: 'POST' }),
   resume: () => request('queue/resume', { method: 'POST' }),
   checkpoints: () => request('checkpoints'),
-  scripts: () => request('scripts'),
+  // the form's lists after the checkpoints: they never re-open the key dialog the user closed
+  scripts: () => request('scripts', { background: true }),
   /** webui's saved styles, LoRAs, embeddings, hires upscalers: {data: [...]} */
-  styles: () => request('styles'),
-  loras: () => request('loras'),
-  embeddings: () => request('embeddings'),
-  upscalers: () => request('upscalers'),
+  styles: () => request('styles', { background: true }),
+  loras: () => request('loras', { background: true }),
+  embeddings: () => request('embeddings', { background: true }),
+  upscalers: () => request('upscalers', { background: true }),
   me: (opts) => request('me', opts),
   users: (opts) => request('users', opts),
   createUser: (body) => request('users', { method: 'POST', body }),
