@@ -104,16 +104,36 @@ def test_a_native_job_loading_another_model_replans_in_the_background(setup):
     assert len(full_plans()) == 2
 
 
-def test_a_submit_or_a_move_is_seen_by_the_very_next_poll(setup):
+def test_a_submitter_and_a_mover_see_their_change_at_once_and_other_polls_after_one_background_plan(setup):
     store, host, clock, planner, full_plans = setup
-    planner.current()
+    before = planner.current()
     store.add(Task(task_id="new", type=TaskType.TXT2IMG, owner="user9", checkpoint="a", vae=None, params={},
                    created_at=clock.now + 10, sort_order=clock.now + 10))
     planner.invalidate()
-    assert planner.current().position("new") == 2  # a new user's first task: right after the fair head
+    assert planner.current(needs="new").position("new") == 2  # a new user's first task: right after the fair head
     store.reorder("t5", priority=5)
     planner.invalidate()
-    assert planner.current().position("t5") == 1
+    assert planner.current(needs="t5", fresh=True).position("t5") == 1
+    store.reorder("t3", priority=9)
+    planner.invalidate()
+    planner.current(needs="t1")  # someone else's poll: answered at once, planned behind it
+    deadline = time.monotonic() + 5
+    while planner.current().position("t3") != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert planner.current().position("t3") == 1 and before.position("new") is None
+
+
+def test_concurrent_submits_share_one_plan(setup):
+    store, host, clock, planner, full_plans = setup
+    planner.current()
+    for n in range(5):
+        store.add(Task(task_id=f"n{n}", type=TaskType.TXT2IMG, owner="user0", checkpoint="a", vae=None, params={},
+                       created_at=clock.now + 10 + n, sort_order=clock.now + 10 + n))
+        planner.invalidate()
+    plans = len(full_plans())
+    for n in range(5):  # as the five submitters, each asking for its own task's place
+        assert planner.current(needs=f"n{n}").position(f"n{n}") is not None
+    assert len(full_plans()) == plans + 1
 
 
 def test_a_task_submitted_by_another_process_is_planned_before_its_poll_answers(setup):

@@ -20,6 +20,7 @@ from .tasks import Task
 
 REPLAN_SECONDS = 5.0  # the time bound of the grouping can change the order as time passes
 STALE_SECONDS = 1.0  # at most one background plan per this, when only time or the worker moved on
+DIRTY_SECONDS = 0.25  # ... and per this when someone changed the order
 SPEEDS = "speeds"
 
 
@@ -47,20 +48,24 @@ class Planner:
         checkpoint = self.host.loaded_checkpoint()
         return (checkpoint, self.vae) if checkpoint else None
 
-    def current(self, needs: Optional[str] = None) -> Plan:
+    def current(self, needs: Optional[str] = None, fresh: bool = False) -> Plan:
         """The whole run order (with positions and times). `needs`: a queued task the
-        plan must hold (one just submitted, perhaps by another process)."""
+        plan must hold (one just submitted, perhaps by another process); `fresh`: the
+        caller changed the order itself (a move) and must see its effect. Otherwise a
+        change by someone else shows after one background plan: many submits and
+        polls at once cost one plan, not one each."""
         key = (self.store.version(), self.loaded(), self.policy())
         now = self.clock()
         cached = self._cache
-        if cached is not None and not self._dirty and (needs is None or cached.plan.position(needs) is not None):
-            if (cached.key != key or now - cached.made >= REPLAN_SECONDS) and now - self._background_at >= STALE_SECONDS:
+        if cached is not None and (needs is None or cached.plan.position(needs) is not None) and not (fresh and self._dirty):
+            stale = cached.key != key or now - cached.made >= REPLAN_SECONDS
+            if (self._dirty or stale) and now - self._background_at >= (DIRTY_SECONDS if self._dirty else STALE_SECONDS):
                 self._plan_in_background(now)
             return cached.plan
         with self._planning:
-            cached = self._cache  # planned meanwhile by another thread?
-            if (cached is not None and cached.key == key and not self._dirty
-                    and (needs is None or cached.plan.position(needs) is not None)):
+            cached = self._cache  # planned meanwhile by another thread, with this task in it?
+            if (cached is not None and needs is not None and cached.plan.position(needs) is not None
+                    and not (fresh and self._dirty)):
                 return cached.plan
             return self._plan(key, now)
 

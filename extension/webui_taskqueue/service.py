@@ -287,7 +287,7 @@ class QueueService:
         try:
             task = self.store.reorder(task_id, **changes)
             self.planner.invalidate()
-            return self._view(task)
+            return self._view(task, fresh=True)
         except InvalidTransition as e:
             raise Conflict(str(e)) from None
 
@@ -314,11 +314,11 @@ class QueueService:
         view.mine = view.task.owner == user.name
         return view
 
-    def _view(self, task: Task, plan: Optional[Plan] = None, left: Optional[float] = None) -> TaskView:
+    def _view(self, task: Task, plan: Optional[Plan] = None, left: Optional[float] = None, fresh: bool = False) -> TaskView:
         """`plan` and `left` (the running task's seconds left), when the caller has them
-        already for many tasks."""
+        already for many tasks; `fresh`: the caller just reordered the queue."""
         if task.status == TaskStatus.QUEUED:
-            plan = self.planner.current(needs=task.task_id) if plan is None else plan
+            plan = self.planner.current(needs=task.task_id, fresh=fresh) if plan is None else plan
             position = plan.position(task.task_id)
             running = self.worker.running_id() is not None
             view = TaskView(task, position=position, ahead=None if position is None else position - 1 + running)
