@@ -196,8 +196,12 @@ class Worker:
         try:
             recorded = self.store.finish(task_id, status, self.clock(), **outcome)
         except (InvalidTransition, KeyError):
-            self._unrecorded = None  # no longer running: nothing to record
-            raise
+            self._unrecorded = None  # ended meanwhile by someone else (webui stopping): theirs stands
+            ended = self.store.get(task_id)
+            if ended is None:
+                raise
+            log.info("task queue: task %s was already recorded %s", task_id, ended.status.value)
+            return ended
         except Exception:
             # e.g. "database or disk is full": the task stays the running one, and is
             # recorded before anything else starts (the loop retries every second)
