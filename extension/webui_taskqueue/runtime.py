@@ -146,6 +146,9 @@ def stop(timeout: float = STOP_SECONDS) -> None:
             log.warning("task queue: the worker did not let go within %.0f s of stopping", timeout)
             return  # the store stays open for it; the process is ending or a new runtime starts
         time.sleep(0.02)
+    if not worker.join(max(0.0, deadline - time.monotonic())):
+        log.warning("task queue: the worker did not end within %.0f s of stopping", timeout)
+        return  # the store stays open for it
     if worker.readahead is not None:
         worker.readahead.stop()
     store.close()

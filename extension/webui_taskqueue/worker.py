@@ -46,6 +46,7 @@ class Worker:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
+        self._stopped: Optional[threading.Thread] = None  # the thread `stop` let go of
         self._switch = threading.Lock()
         self._current: Optional[Task] = None
         self._meter: Optional[ProgressMeter] = None
@@ -65,13 +66,22 @@ class Worker:
             self._thread.start()
 
     def stop(self, timeout: Optional[float] = None) -> None:
-        """Nothing new starts; the running task (if any) finishes first."""
+        """Nothing new starts; the running task (if any) finishes first. Waits up to
+        `timeout` for the thread to end (`join` waits more)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-            thread, self._thread = self._thread, None
+            if self._thread is not None:
+                self._stopped = self._thread
+            self._thread = None
+        self.join(timeout)
+
+    def join(self, timeout: Optional[float] = None) -> bool:
+        """Wait for a stopped worker's thread to end; True once it has."""
+        thread = self._stopped
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        return thread is None or not thread.is_alive()
 
     def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
