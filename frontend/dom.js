@@ -107,3 +107,21 @@ export function progressText(p) {
   parts.push(`ETA ${p.eta_seconds == null ? '—' : duration(p.eta_seconds)}`);
   return parts.join(' · ');
 }
+
+/** Keep `values` under `key` for the next visit (nothing when storage is full or off). */
+export function remember(key, values) {
+  try {
+    localStorage.setItem(key, JSON.stringify(values));
+  } catch {
+    // storage full or disabled: nothing to remember
+  }
+}
+
+/** What `remember` kept under `key`, or {}. */
+export function recall(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key)) || {};
+  } catch {
+    return {};
+  }
+}

@@ -2,7 +2,7 @@
 // image, and server errors shown next to the field they name.
 
 import { api, native } from './api.js';
-import { h, shortModel } from './dom.js';
+import { h, recall, remember, shortModel } from './dom.js';
 import { initExtras, loadExtras } from './extras.js';
 import { fillHires, hiresPayload, initHires, loadHires, saveHires, setHiresMode } from './hires.js';
 import { fillScripts, initScripts, loadScripts, scriptPayload, setScriptsMode } from './scripts.js';
@@ -81,19 +81,11 @@ function save() {
     const el = control(name);
     if (el) values[name] = el.value;
   }
-  try {
-    localStorage.setItem(SAVED, JSON.stringify(values));
-  } catch {
-    // storage full or disabled: nothing to remember
-  }
+  remember(SAVED, values);
 }
 
 function saved() {
-  try {
-    return JSON.parse(localStorage.getItem(SAVED)) || {};
-  } catch {
-    return {};
-  }
+  return recall(SAVED);
 }
 
 function setValue(name, value) {

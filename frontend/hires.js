@@ -2,7 +2,7 @@
 // fields they add to a task. Values are remembered in this browser like the form's.
 
 import { api } from './api.js';
-import { h, shortModel } from './dom.js';
+import { h, recall, remember, shortModel } from './dom.js';
 
 const SAVED = 'taskqueue.hires.v1';
 const $ = (id) => document.getElementById(id);
@@ -75,19 +75,11 @@ export function fillHires(params) {
 export function saveHires() {
   const values = { enable_hr: $('f-enable_hr').checked };
   for (const name of Object.keys(ALL)) values[name] = $(`f-${name}`).value;
-  try {
-    localStorage.setItem(SAVED, JSON.stringify(values));
-  } catch {
-    // storage full or disabled: nothing to remember
-  }
+  remember(SAVED, values);
 }
 
 function saved() {
-  try {
-    return JSON.parse(localStorage.getItem(SAVED)) || {};
-  } catch {
-    return {};
-  }
+  return recall(SAVED);
 }
 
 function options(select, values, wanted) {

@@ -49,6 +49,16 @@ def setup(monkeypatch):
     return store, host, clock, planner, lambda: [c for c in calls if c != 1]  # full plans only
 
 
+def eventually(condition, seconds=5.0):
+    """True once `condition()` is (a background plan landed), False after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def start_next(store, planner, clock):
     """What the worker does per task: pick, start, tell the planner."""
     pick = planner.next()
@@ -85,10 +95,7 @@ def test_a_stale_plan_answers_at_once_while_one_background_thread_plans_again(se
     before = planner.current()
     clock.now += REPLAN_SECONDS + 1
     assert planner.current() is before  # answered from the plan before
-    deadline = time.monotonic() + 5
-    while planner.current() is before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert planner.current() is not before
+    assert eventually(lambda: planner.current() is not before)
     assert len(full_plans()) == 2
 
 
@@ -97,10 +104,7 @@ def test_a_native_job_loading_another_model_replans_in_the_background(setup):
     before = planner.current()
     host.loaded = "b"
     planner.current()
-    deadline = time.monotonic() + 5
-    while planner.current() is before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert planner.current() is not before
+    assert eventually(lambda: planner.current() is not before)
     assert len(full_plans()) == 2
 
 
@@ -117,10 +121,7 @@ def test_a_submitter_and_a_mover_see_their_change_at_once_and_other_polls_after_
     store.reorder("t3", priority=9)
     planner.invalidate()
     planner.current(needs="t1")  # someone else's poll: answered at once, planned behind it
-    deadline = time.monotonic() + 5
-    while planner.current().position("t3") != 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert planner.current().position("t3") == 1 and before.position("new") is None
+    assert eventually(lambda: planner.current().position("t3") == 1) and before.position("new") is None
 
 
 def test_concurrent_submits_share_one_plan(setup):
