@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,9 @@ class ReadAhead:
         self._stopping = False
         self.last: Optional[dict] = None  # what the last read did, for logs and tests
 
-    def want(self, path: str) -> None:
-        """Read `path` ahead (replacing any read not yet started)."""
+    def want(self, path: Union[str, Callable[[], Optional[str]]]) -> None:
+        """Read `path` ahead (replacing any read not yet started); a callable is asked
+        for the path on this object's thread, off the caller's way (None: nothing)."""
         with self._cond:
             self._wanted = path
             if self._thread is None:
@@ -67,8 +68,12 @@ class ReadAhead:
                     return
                 path, self._wanted = self._wanted, None
             try:
+                if callable(path):
+                    path = path()
+                    if path is None:
+                        continue
                 self.last = self.read(path)
-            except OSError as e:
+            except Exception as e:  # a file gone, a store closed at stop: the next wish will do
                 log.info("task queue: read-ahead of %s failed: %s", path, e)
 
     def read(self, path: str) -> dict:

@@ -236,13 +236,15 @@ class Worker:
     def _read_ahead(self, task: Task) -> None:
         """While `task` runs, read the checkpoint of the task after it into memory when
         it is another one: the switch then loads from RAM, not from disk."""
-        if self.readahead is None:
-            return
+        if self.readahead is not None:  # which task follows is worked out on the read-ahead's thread
+            self.readahead.want(lambda: self._following_checkpoint(task))
+
+    def _following_checkpoint(self, task: Task) -> Optional[str]:
+        """The file of the next task's checkpoint, if it is not `task`'s."""
         following = self.planner.next(loaded=(task.checkpoint, task.vae)).order
         if following and following[0].checkpoint != task.checkpoint:
-            path = self.host.checkpoint_path(following[0].checkpoint)
-            if path:
-                self.readahead.want(path)
+            return self.host.checkpoint_path(following[0].checkpoint)
+        return None
 
     # ---- from request threads ------------------------------------------------------
 
