@@ -1,9 +1,10 @@
-"""The scheduler's plan, kept between polls. A poll never waits for a plan unless
-someone changed the queue (submit, move, cancel) or the plan lacks the polled task:
-when the worker starts the task the plan foresaw, the plan moves on by one
-(`Plan.advanced`); when anything else drifted (the clock, a native job's model, a pick
-the plan did not foresee), polls answer from the plan before while one background
-thread plans again. So a status poll costs a lookup whatever is queued."""
+"""The scheduler's plan, kept between polls. Nobody waits for a plan unless it lacks
+their own task (one just submitted) or they just reordered the queue themselves: when
+the worker starts the task the plan foresaw, the plan moves on by one
+(`Plan.advanced`); when anything else changed (someone's submit or move, the clock, a
+native job's model, a pick the plan did not foresee), callers answer from the plan
+before while one background thread plans again. So a status poll costs a lookup
+whatever is queued, and many submits at once cost one plan."""
 
 from __future__ import annotations
 
