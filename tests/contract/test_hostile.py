@@ -242,3 +242,9 @@ def test_odd_image_index_is_refused(target, doc, paused, index, status):
     task_id = paused.submit(ok())
     r = doc.check(target.get(f"{Q}/tasks/{task_id}/images/{index}"))
     assert r.status_code == status, r.text[:300]
+
+
+def test_a_query_parameter_given_twice_is_refused_naming_it(target):
+    r = target.get("/queue/v1/tasks", params=[("status", "done"), ("status", "queued"), ("limit", "5")])
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", "status"]

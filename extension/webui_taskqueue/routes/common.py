@@ -63,8 +63,13 @@ class Services:
 class QueueRoute(APIRoute):
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
+        single = _query_names(self.dependant)
 
         async def route(request: Request) -> Response:
+            repeated = _repeated(request, single)
+            if repeated:  # FastAPI would take the last one: an ambiguous request, refused
+                return JSONResponse({"detail": [{"loc": ["query", name], "msg": "given more than once",
+                                                 "type": "value_error"} for name in repeated]}, status_code=422)
             try:
                 return await handler(request)
             except PayloadError as e:
@@ -153,6 +158,20 @@ def caller_dependencies(get_services: Callable[[], Services]):
         return signed_or_caller
 
     return caller, resource_caller
+
+
+def _query_names(dependant) -> set:
+    """The query parameters a route and its dependencies declare."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _repeated(request: Request, single: set) -> List[str]:
+    """Which of the route's query parameters (each takes one value) came more than once."""
+    names = [name for name, _ in request.query_params.multi_items() if name in single]
+    return sorted({name for name in names if names.count(name) > 1}) if len(names) > len(set(names)) else []
 
 
 def _index(raw: str) -> Optional[int]:
