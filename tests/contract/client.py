@@ -53,6 +53,15 @@ class QueueClient:
         assert r.status_code == 202, r.text
         return r.json()["task_id"]
 
+    def refuses(self, payload, field, kind="txt2img"):
+        """Submitting `payload` answers 422 naming `field`, and queues nothing."""
+        count = lambda: self.get("/queue/v1/tasks", params={"all": "true"}).json()["count"]  # noqa: E731
+        before = count()
+        r = self.post(f"/queue/v1/{kind}", json=payload)
+        assert r.status_code == 422, r.text
+        assert field in [".".join(str(p) for p in e["loc"][1:]) for e in r.json()["detail"]], r.text
+        assert count() == before
+
     def task(self, task_id):
         r = self.get(f"/queue/v1/tasks/{task_id}")
         assert r.status_code == 200, r.text
