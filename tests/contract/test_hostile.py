@@ -248,3 +248,10 @@ def test_a_query_parameter_given_twice_is_refused_naming_it(target):
     r = target.get("/queue/v1/tasks", params=[("status", "done"), ("status", "queued"), ("limit", "5")])
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["query", "status"]
+
+
+@pytest.mark.parametrize("name", ["status", "user"])
+def test_an_empty_query_value_is_refused_naming_it(target, name):
+    r = target.get("/queue/v1/tasks", params={name: ""})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", name]

@@ -48,10 +48,10 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
 
     @router.get("/tasks", response_model=schemas.TasksPublic, responses=answers(422))
     def list_tasks(
-        status: Optional[str] = Query(None, description="comma-separated statuses"),
+        status: Optional[str] = Query(None, min_length=1, description="comma-separated statuses"),
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0, le=MAX_OFFSET),
-        user_name: Optional[str] = Query(None, alias="user", description="admins: another user's tasks"),
+        user_name: Optional[str] = Query(None, alias="user", min_length=1, description="admins: another user's tasks"),
         all_users: bool = Query(False, alias="all", description="admins: everyone's tasks"),
         services: Services = Depends(get_services),
         who: Caller = Depends(caller),
