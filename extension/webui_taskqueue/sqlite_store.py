@@ -16,7 +16,9 @@ import threading
 from typing import Dict, Iterator, List, Optional
 
 from .inputs import split as split_inputs
+from .push_store import STARTED, SUBMITTED
 from .scheduler import Queued
+from .sqlite_push import MIGRATION as PUSH_MIGRATION, SQLitePush
 from .sqlite_users import SQLiteUsers
 from .store import HOUR, Store, check_quota
 from .tasks import InvalidTransition, Task, TaskStatus, TaskType, check_transition
@@ -89,18 +91,20 @@ MIGRATIONS = [
         PRIMARY KEY (task_id, idx)
     );
     """,
+    # 5: push: each task's callback URL, the event log and the webhook outbox
+    PUSH_MIGRATION,
 ]
 
 _COLUMNS = (
     "task_id type status owner checkpoint vae priority params created_at started_at "
     "finished_at process_started_at process_finished_at error images infotexts "
-    "sort_order work overtaken due_since size"
+    "sort_order work overtaken due_since size callback_url"
 ).split()
 _LIGHT = [f.name for f in dataclasses.fields(Queued)]
 _JSON_COLUMNS = {"params", "images", "infotexts"}
 
 
-class SQLiteStore(SQLiteUsers, Store):
+class SQLiteStore(SQLiteUsers, SQLitePush, Store):
     def __init__(self, path: str) -> None:
         if os.path.dirname(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -158,6 +162,7 @@ class SQLiteStore(SQLiteUsers, Store):
             db.executemany("INSERT INTO inputs (task_id, idx, data) VALUES (?, ?, ?)",
                            [(task.task_id, i, blob) for i, blob in enumerate(blobs)])
             db.execute("INSERT INTO submissions (owner, at) VALUES (?, ?)", (task.owner, now))
+            self._log(db, task.owner, task.task_id, SUBMITTED, {"task_id": task.task_id, "status": "queued"}, now)
             self._changed(add=[_light(task)] if task.status == TaskStatus.QUEUED else ())
 
     def usage(self, owner, now):
@@ -270,6 +275,7 @@ class SQLiteStore(SQLiteUsers, Store):
                            [(now, t) for t in due])
             db.execute("INSERT INTO served (owner, at) VALUES (?, ?) ON CONFLICT(owner) DO UPDATE SET at=excluded.at",
                        (task.owner, now))
+            self._log(db, task.owner, task_id, STARTED, {"task_id": task_id, "status": "running"}, now)
             self._changed(remove=[task_id], refresh=list(overtaken) + list(due))
             return task
 
@@ -337,6 +343,8 @@ class SQLiteStore(SQLiteUsers, Store):
         values = _to_row_values({"status": new, **changes})
         sets = ",".join(f"{name}=?" for name in values)
         db.execute(f"UPDATE tasks SET {sets} WHERE task_id=?", list(values.values()) + [task_id])
+        if new.is_final:
+            self._ended(db, task_id, row["owner"], new.value, row["callback_url"], changes.get("finished_at") or 0.0)
         return _from_row(db.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone())
 
 

@@ -11,7 +11,7 @@ from .users import KeyInfo, Role, User, UserExists
 
 
 class SQLiteUsers:
-    """Mixed into SQLiteStore: uses its `_lock`, `_db`, `_transaction` and `_changed`."""
+    """Mixed into SQLiteStore: uses its `_lock`, `_db`, `_transaction`, `_changed` and `_ended`."""
 
     def add_user(self, user):
         with self._transaction() as db:
@@ -51,10 +51,13 @@ class SQLiteUsers:
         with self._transaction() as db:
             if db.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
                 raise KeyError(name)
-            ids = [r[0] for r in db.execute("SELECT task_id FROM tasks WHERE owner=? AND status=?",
-                                            (name, TaskStatus.QUEUED.value))]
+            rows = db.execute("SELECT task_id, callback_url FROM tasks WHERE owner=? AND status=?",
+                              (name, TaskStatus.QUEUED.value)).fetchall()
+            ids = [r[0] for r in rows]
             db.execute("UPDATE tasks SET status=?, finished_at=? WHERE owner=? AND status=?",
                        (TaskStatus.CANCELLED.value, now, name, TaskStatus.QUEUED.value))
+            for task_id, callback_url in rows:
+                self._ended(db, task_id, name, TaskStatus.CANCELLED.value, callback_url, now)
             self._changed(remove=ids)
         return ids
 

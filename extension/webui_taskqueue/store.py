@@ -11,6 +11,7 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .inputs import split as split_inputs
+from .push_store import STARTED, SUBMITTED, MemoryPush, PushStore
 from .quotas import QuotaExceeded
 from .scheduler import Queued
 from .tasks import InvalidTransition, Task, TaskStatus, check_transition
@@ -21,7 +22,7 @@ HOUR = 3600.0
 RESTART_MESSAGE = "webui stopped while this task was running; it was not run again"
 
 
-class Store:
+class Store(PushStore):
     """The contract. Status changes are atomic: each checks the transition table
     against the stored status and raises `InvalidTransition` when someone else won."""
 
@@ -171,8 +172,9 @@ class Store:
         raise NotImplementedError
 
 
-class MemoryStore(Store):
+class MemoryStore(MemoryPush, Store):
     def __init__(self) -> None:
+        MemoryPush.__init__(self)
         self._lock = threading.Lock()
         self._tasks: Dict[str, Task] = {}  # insertion order is submission order
         self._flags: Dict[str, bool] = {}
@@ -194,6 +196,7 @@ class MemoryStore(Store):
             params, self._inputs[task.task_id] = split_inputs(copy.deepcopy(task.params))
             self._tasks[task.task_id] = dataclasses.replace(copy.deepcopy(task), params=params)
             self._submitted.append((task.owner, task.created_at))
+            self._log_locked(task.owner, task.task_id, SUBMITTED, {"task_id": task.task_id, "status": "queued"}, task.created_at)
             self._version += 1
 
     def usage(self, owner, now):
@@ -243,6 +246,7 @@ class MemoryStore(Store):
                 raise ValueError(f"task {task_id} is {task.status.value}")
             del self._tasks[task_id]
             self._inputs.pop(task_id, None)
+            self._forget_locked(task_id)
 
     def images_of(self, task_ids):
         with self._lock:
@@ -266,6 +270,7 @@ class MemoryStore(Store):
                     if other.task_id in due and other.due_since is None:
                         other.due_since = now
             self._served[task.owner] = now
+            self._log_locked(task.owner, task_id, STARTED, {"task_id": task_id, "status": "running"}, now)
             return task
 
     def queued_light(self):
@@ -376,6 +381,8 @@ class MemoryStore(Store):
         self._tasks[task_id] = dataclasses.replace(task, status=new, **changes)
         if TaskStatus.QUEUED in (task.status, new):
             self._version += 1  # a running task's end leaves the queue as it was
+        if new.is_final:
+            self._ended_locked(self._tasks[task_id], changes.get("finished_at") or 0.0)
         return copy.deepcopy(self._tasks[task_id])
 
 

@@ -71,6 +71,7 @@ class Task:
     size: str = ""  # "<width>x<height>", for the queue view
     overtaken: int = 0
     due_since: Optional[float] = None
+    callback_url: Optional[str] = None  # where its final state is POSTed (webhooks.py)
 
     @property
     def is_final(self) -> bool:
