@@ -110,6 +110,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+MODE_ENV = "TASK_QUEUE_STANDIN"  # which host the stand-in plays: "webui" (default) or "forge"
+MODE_ARGS = {"webui": [], "forge": ["--forge"]}
+
+
+def standin_mode():
+    mode = os.environ.get(MODE_ENV) or "webui"
+    if mode not in MODE_ARGS:
+        raise ValueError(f"{MODE_ENV}={mode!r}: one of {sorted(MODE_ARGS)}")
+    return mode
+
+
 class StandIn:
     """The stand-in webui with this extension, as its own process, on loopback."""
 
@@ -120,7 +131,7 @@ class StandIn:
         self.admin_key = admin_key
         self.ckpt_dir = os.path.join(self.folder, "models")
         self.data_dir = os.path.join(self.folder, "data")
-        self.step_seconds, self.extra_args = step_seconds, list(extra_args)
+        self.step_seconds, self.extra_args = step_seconds, list(extra_args) + MODE_ARGS[standin_mode()]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None

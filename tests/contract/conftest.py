@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from .client import QueueClient, StandIn
+from .client import MODE_ENV, QueueClient, StandIn, standin_mode
 
 URL_ENV = "TASK_QUEUE_WEBUI_URL"
 ADMIN_KEY_ENV = "TASK_QUEUE_ADMIN_KEY"
@@ -22,7 +22,9 @@ STANDIN_ADMIN_KEY = "tq_contract-admin-key-0123456789"
 
 def pytest_report_header(config):
     url = os.environ.get(URL_ENV)
-    return f"contract target: {'real webui at ' + url if url else 'stand-in webui (set ' + URL_ENV + ' for a real one)'}"
+    if url:
+        return f"contract target: real webui at {url}"
+    return f"contract target: stand-in, as {standin_mode()} (set {MODE_ENV}=webui|forge; {URL_ENV} for a real one)"
 
 
 @pytest.fixture(scope="session")

@@ -167,6 +167,10 @@ def get_config():
 def set_config(req):
     """Changes settings for everyone and writes config.json; a checkpoint change reloads the
     model through the option's onchange, which waits for queue_lock."""
+    if shared.cmd_opts.forge:  # Forge's set_config: through its loading parameters
+        from standin import forge_mode
+
+        return forge_mode.set_config(req)
     checkpoint_name = req.get("sd_model_checkpoint", None)
     if checkpoint_name is not None and checkpoint_name not in sd_models.checkpoint_aliases:
         raise RuntimeError(f"model {checkpoint_name!r} not found")

@@ -6,7 +6,7 @@ import sys
 
 import torch
 
-from . import builtin_scripts
+from . import builtin_scripts, forge_mode
 
 from modules import (call_queue, errors, fifo_lock, hashes, options, paths_internal, progress, script_callbacks,
                      script_loading, scripts, sd_hijack, sd_models, sd_samplers, sd_vae, shared, shared_cmd_options,
@@ -59,11 +59,14 @@ def reset(ckpt_dir, data_dir, **flags):
     script_callbacks.clear_callbacks()
     sd_samplers.get_sampler_and_scheduler.cache_clear()
     sd_samplers.set_samplers()
+    forge_mode.apply(cmd_opts.forge)
 
 
 def configure_opts_onchange():
     """As webui: a settings change that reloads a model waits for queue_lock."""
     opts = shared.opts
+    if shared.cmd_opts.forge:  # Forge: no reload on a settings change (its initialize_util, commented out)
+        return
     opts.onchange("sd_model_checkpoint", call_queue.wrap_queued_call(lambda: sd_models.reload_model_weights()), call=False)
     opts.onchange("sd_vae", call_queue.wrap_queued_call(lambda: sd_vae.reload_vae_weights()), call=False)
     opts.onchange("sd_vae_overrides_per_model_preferences", call_queue.wrap_queued_call(lambda: sd_vae.reload_vae_weights()), call=False)
@@ -79,7 +82,9 @@ def boot(ckpt_dir, data_dir, *, step_seconds=0.05, load_model=True, **flags):
     builtin_scripts.install()
     for extension_dir in BUILTIN_EXTENSIONS:
         load_extension_scripts(extension_dir)
-    if load_model:
+    if shared.cmd_opts.forge:
+        forge_mode.start()  # the loader points at the default; nothing loads until a job
+    elif load_model:
         sd_models.load_model()
     return shared
 

@@ -450,6 +450,11 @@ def get_fixed_seed(seed):
     return seed
 
 
+def reload_in_loop():
+    """webui's reload before each batch (Forge mode: forge_model_reload)."""
+    sd_models.reload_model_weights()
+
+
 def process_images(p: StableDiffusionProcessing) -> Processed:
     """The checkpoint dance of webui v1.10.1, kept exactly:
     - without a known sd_model_checkpoint override, reload_model_weights() loads the model
@@ -533,7 +538,7 @@ def process_images_inner(p: StableDiffusionProcessing) -> Processed:
             if state.interrupted or state.stopping_generation:
                 break
 
-            sd_models.reload_model_weights()  # webui reloads here too (a refiner may have switched)
+            reload_in_loop()  # webui reloads here too (a refiner may have switched)
 
             p.prompts = p.all_prompts[n * p.batch_size:(n + 1) * p.batch_size]
             p.negative_prompts = p.all_negative_prompts[n * p.batch_size:(n + 1) * p.batch_size]

@@ -22,5 +22,7 @@ parser.add_argument("--lora-dir", type=str, default=None)  # webui's Lora preloa
 parser.add_argument("--step-seconds", type=float, default=0.05)
 # stand-in only: how long loading a checkpoint takes (a real SD1.5 load is seconds)
 parser.add_argument("--load-seconds", type=float, default=0.0)
+# stand-in only: behave as Forge (dfdcbab6) where it differs from webui (forge_mode.py)
+parser.add_argument("--forge", action="store_true")
 
 cmd_opts = parser.parse_args([])

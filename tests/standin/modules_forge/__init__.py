@@ -1,0 +1,1 @@
+"""Forge's own package, as far as the stand-in's Forge mode (`--forge`) reproduces it."""
