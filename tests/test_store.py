@@ -297,6 +297,8 @@ def test_a_requests_large_values_are_kept_apart_and_put_back_whole(store):
     assert len(str(stored)) < 1000  # a poll reads no megabytes
     assert join(stored, store.inputs("t1")) == params
     assert store.list()[0][0].params == stored
-    assert describe(stored)["init_images"] == ["<base64 image, 100000 chars>", "small"]
+    shown = describe(stored)
+    assert shown["init_images"] == ["<base64 image, 100000 chars>", "<base64 image, 5 chars>"]  # however small
+    assert shown["alwayson_scripts"]["ControlNet"]["args"][0]["image"] == "<base64 image, 100000 chars>"
     store.add(make("t2"))
     assert store.inputs("t2") == [] and store.get("t2").params == {"prompt": "p", "steps": 2}

@@ -39,22 +39,28 @@ def join(params: Any, blobs: List[str]) -> Any:
     return _map_refs(params, lambda ref: blobs[ref[REF]])
 
 
+IMAGES = ("init_images", "mask")  # a request's images: shown as their size, however small
+
+
 def describe(params: Any) -> Any:
-    """The request for display: each large value (kept apart or not) as its size."""
+    """The request for display: each large value (kept apart or not), and each of its
+    images however small, as its size."""
 
     def text(chars: int) -> str:
         return f"<base64 image, {chars} chars>"
 
-    def walk(value: Any) -> Any:
+    def walk(value: Any, image: bool = False) -> Any:
         if isinstance(value, dict):
             return text(value["chars"]) if _is_ref(value) else {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, str) and len(value) > LARGE:
-            return text(len(value))  # a task stored before large values were kept apart
+            return [walk(v, image) for v in value]
+        if isinstance(value, str) and (image or len(value) > LARGE):
+            return text(len(value))  # (a large one: a task stored before they were kept apart)
         return value
 
-    return walk(params)
+    if not isinstance(params, dict):
+        return walk(params)
+    return {k: walk(v, k in IMAGES) for k, v in params.items()}
 
 
 def _is_ref(value: Any) -> bool:

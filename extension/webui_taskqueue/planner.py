@@ -70,6 +70,11 @@ class Planner:
                 return cached.plan
             return self._plan(key, now)
 
+    def holds(self, task_id: str) -> bool:
+        """`current(needs=task_id)` would answer at once, without planning."""
+        cached = self._cache
+        return cached is not None and cached.plan.position(task_id) is not None
+
     def _plan(self, key: tuple, now: float) -> Plan:
         """With `_planning` held."""
         self._dirty = False  # a change from here on marks the new plan dirty again

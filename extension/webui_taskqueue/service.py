@@ -129,6 +129,14 @@ class QueueService:
     def get(self, user: User, task_id: str) -> TaskView:
         return self._mine(user, self._view(self._owned(user, task_id)))
 
+    def get_at_once(self, user: User, task_id: str) -> Optional[TaskView]:
+        """`get`, or None when answering would have to plan the queue first (a task
+        just submitted): what a status poll on the event loop may do without stalling it."""
+        task = self._owned(user, task_id)
+        if task.status == TaskStatus.QUEUED and not self.planner.holds(task_id):
+            return None
+        return self._mine(user, self._view(task))
+
     def list(self, user: User, statuses: Sequence[TaskStatus], limit: int, offset: int,
              owner: Optional[str] = None, everyone: bool = False) -> Tuple[List[TaskView], int]:
         if not user.is_admin:

@@ -116,6 +116,12 @@ class SQLiteStore(SQLiteUsers, SQLitePush, Store):
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        # Status polls read through a connection of their own: in WAL mode a reader never
+        # waits for a writer, so a poll answered on the event loop never stalls it behind
+        # a submit writing megabytes or a task's final state.
+        self._reader_lock = threading.Lock()
+        self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._reader.row_factory = sqlite3.Row
         # The queued tasks' light records, kept in memory: the scheduler reads them on
         # every pick and every status poll. Our own writes update them; a write by
         # another process (the command line) changes PRAGMA data_version: reload.
@@ -145,7 +151,8 @@ class SQLiteStore(SQLiteUsers, SQLitePush, Store):
                 raise
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._reader_lock:
+            self._reader.close()
             self._db.close()
 
     def add(self, task, max_queued=None, max_per_hour=None):
@@ -176,8 +183,8 @@ class SQLiteStore(SQLiteUsers, SQLitePush, Store):
         return Usage(queued=queued, last_hour=last_hour)
 
     def get(self, task_id: str) -> Optional[Task]:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone()
+        with self._reader_lock:
+            row = self._reader.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone()
         return _from_row(row) if row else None
 
     def inputs(self, task_id):

@@ -22,8 +22,8 @@ class SQLiteUsers:
                 raise UserExists(user.name) from None
 
     def get_user(self, name):
-        with self._lock:
-            row = self._db.execute("SELECT * FROM users WHERE name=?", (name,)).fetchone()
+        with self._reader_lock:  # every request asks who its caller is: never behind a write
+            row = self._reader.execute("SELECT * FROM users WHERE name=?", (name,)).fetchone()
         return _user(row) if row else None
 
     def users(self):
@@ -31,10 +31,10 @@ class SQLiteUsers:
             return [_user(r) for r in self._db.execute("SELECT * FROM users ORDER BY name").fetchall()]
 
     def count_users(self, role=None):
-        with self._lock:
+        with self._reader_lock:
             if role is None:
-                return self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
-            return self._db.execute("SELECT COUNT(*) FROM users WHERE role=?", (role.value,)).fetchone()[0]
+                return self._reader.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+            return self._reader.execute("SELECT COUNT(*) FROM users WHERE role=?", (role.value,)).fetchone()[0]
 
     def update_user(self, name, role=None, limits=None):
         with self._transaction() as db:
@@ -69,8 +69,8 @@ class SQLiteUsers:
                        (key_digest, name, prefix, now))
 
     def user_for_key(self, key_digest):
-        with self._lock:
-            row = self._db.execute(
+        with self._reader_lock:
+            row = self._reader.execute(
                 "SELECT users.* FROM keys JOIN users ON users.name = keys.user WHERE keys.digest=?", (key_digest,)
             ).fetchone()
         return _user(row) if row else None

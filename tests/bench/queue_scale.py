@@ -10,7 +10,7 @@ so that the throughput windows below run txt2img only). Then:
                  paused (the plan cached) and queue running (the plan changes after
                  every task), and the 50 pollers' own samples
   throughput     queue resumed; equal windows of WINDOW s, ABAB: nobody polling, then
-                 POLLERS clients (threads with httpx) each polling a queued task once a
+                 POLLERS clients (coroutines in a process of their own) each polling a queued task once a
                  second; tasks finished per window from the server's own finished_at
   gap            from the outside: one task's process_finished_at to the next's
                  process_started_at, in those windows (the worker's whole turnaround:
@@ -26,6 +26,7 @@ import concurrent.futures
 import datetime
 import io
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -46,7 +47,8 @@ from PIL import Image  # noqa: E402
 from contract.client import StandIn  # noqa: E402
 
 ADMIN_KEY = "tq_bench-admin-key-000000000"
-QUEUED, IMG2IMG, USERS = 10_000, 20, 4
+QUEUED = int(os.environ.get("QUEUE_SCALE_TASKS", 10_000))  # fewer for a quick look
+IMG2IMG, USERS = 20, 4
 CHECKPOINTS = ("modelA", "modelB", "modelC")
 POLLERS, WINDOW, WINDOWS = 50, 20.0, 4
 Q = "/queue/v1"
@@ -119,44 +121,54 @@ def poll_samples(http, ids, count):
 
 
 class Pollers:
-    """POLLERS threads, each polling one queued task once a second while on."""
+    """POLLERS clients, each polling one queued task once a second while on: coroutines
+    in a process of their own, as clients on other machines would be (threads in this
+    process would time their own wait for its GIL as the server's latency)."""
 
     def __init__(self, url, key, ids):
         self.url, self.key, self.ids = url, key, ids
         self.latencies, self.errors = [], 0
-        self._stop = threading.Event()
-        self._threads = []
+        self._process = self._stop = self._results = None
 
     def start(self):
-        self._stop.clear()
-        for n in range(POLLERS):
-            t = threading.Thread(target=self._run, args=(self.ids[n % len(self.ids)], n / POLLERS), daemon=True)
-            t.start()
-            self._threads.append(t)
-
-    def _run(self, task_id, offset):
-        with httpx.Client(base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {self.key}"}) as http:
-            if self._stop.wait(offset):  # spread the clients over the second
-                return
-            while not self._stop.is_set():
-                t0 = time.perf_counter()
-                try:
-                    r = http.get(f"{Q}/tasks/{task_id}")
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                took = time.perf_counter() - t0
-                if ok:
-                    self.latencies.append(took)
-                else:
-                    self.errors += 1
-                self._stop.wait(max(0.0, 1.0 - took))
+        context = multiprocessing.get_context("spawn")
+        self._stop, self._results = context.Event(), context.Queue()
+        self._process = context.Process(target=_poll_process, daemon=True, args=(
+            self.url, self.key, [self.ids[n % len(self.ids)] for n in range(POLLERS)], self._stop, self._results))
+        self._process.start()
 
     def stop(self):
         self._stop.set()
-        for t in self._threads:
-            t.join()
-        self._threads = []
+        latencies, errors = self._results.get(timeout=60)
+        self._process.join()
+        self.latencies += latencies
+        self.errors += errors
+
+
+def _poll_process(url, key, ids, stop, results):
+    import asyncio
+
+    async def client(http, task_id, offset, out):
+        await asyncio.sleep(offset)  # spread the clients over the second
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                ok = (await http.get(f"{Q}/tasks/{task_id}")).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            took = time.perf_counter() - t0
+            out[0 if ok else 1].append(took)
+            await asyncio.sleep(max(0.0, 1.0 - took))
+
+    async def main():
+        out = ([], [])
+        limits = httpx.Limits(max_connections=len(ids), max_keepalive_connections=len(ids))
+        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits,
+                                     headers={"Authorization": f"Bearer {key}"}) as http:
+            await asyncio.gather(*(client(http, task_id, n / len(ids), out) for n, task_id in enumerate(ids)))
+        results.put((out[0], len(out[1])))
+
+    asyncio.run(main())
 
 
 def finished_tasks(http, since):
@@ -187,6 +199,7 @@ def time_pick(db_path):
     host = Host()
     planner = Planner(store, host, Policy)
     queued = len(store.queued_light())  # warms the light records, as the server's are
+    assert queued > 60, "the queue ran dry: give QUEUE_SCALE_TASKS more tasks"
     host.loaded = store.queued_light()[0].checkpoint
     nexts, starts, now = [], [], time.time()
     for n in range(60):

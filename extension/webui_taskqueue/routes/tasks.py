@@ -61,10 +61,15 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
         return JSONResponse({"data": [schemas.task_public(v, who.links) for v in views], "count": count})
 
     @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=answers(404, PARAMS))
-    def get_task(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
-        """One task. Polled every second by every watcher: answered as built, without a
-        second validation pass (`response_model` documents the shape)."""
-        return JSONResponse(schemas.task_public(services.queue.get(who.user, task_id), who.links))
+    async def get_task(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """One task. Polled every second by every watcher: answered on the event loop
+        (a thread hop costs more than the answer; the store's reads never wait for its
+        writes), as built, without a second validation pass (`response_model` documents
+        the shape). Only a task the plan lacks yet waits for a plan, on a thread."""
+        view = services.queue.get_at_once(who.user, task_id)
+        if view is None:
+            view = await run_in_threadpool(services.queue.get, who.user, task_id)
+        return JSONResponse(schemas.task_public(view, who.links))
 
     @router.get("/tasks/{task_id}/preview", responses={
         **answers(404, PARAMS), 200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
