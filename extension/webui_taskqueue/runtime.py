@@ -17,16 +17,19 @@ from fastapi.staticfiles import StaticFiles
 from . import recovery
 from .accounts import Accounts
 from .auth import Authenticator
+from .events import EventHub
 from .host import Host
 from .images import ImageStore
 from .payload import Limits
 from .planner import Planner
 from .readahead import ReadAhead
 from .routes import Services, build_router
+from .routes.events import task_object
 from .scheduler import Policy
 from .service import QueueService
 from .sqlite_store import SQLiteStore
 from .tasks import InvalidTransition, TaskStatus
+from .webhooks import Policy as WebhookPolicy, Sender
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,11 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_max_delay": (120, "Fewer model switches: most seconds a task may wait beyond its fair turn"),
     "task_queue_readahead": (True, "Read the next task's checkpoint into memory while a task runs"),
     "task_queue_pause_after_failures": (5, "Pause the queue after this many tasks failed in a row, until an admin resumes it (0: never)"),
+    # webhooks (callback_url): where they may go, and how hard they are tried
+    "task_queue_callback_hosts": ("", "Webhooks: allowed callback hosts, comma-separated names, *.domains, addresses or networks; listed hosts may be private (empty: any public host)"),
+    "task_queue_callback_tries": (8, "Webhooks: tries per delivery before giving up"),
+    "task_queue_callback_retry_seconds": (10.0, "Webhooks: seconds before the second try, doubled for each try after it (at most an hour)"),
+    "task_queue_callback_timeout": (10.0, "Webhooks: seconds one try may wait for the receiver"),
 }
 
 
@@ -88,6 +96,15 @@ def user_limits_from(host: Host) -> Dict[str, Any]:
             "checkpoints": allowed or None}
 
 
+def webhook_policy_from(host: Host) -> WebhookPolicy:
+    def get(name: str):
+        key = f"task_queue_callback_{name}"
+        return host.option(key, SETTINGS[key][0])
+
+    return WebhookPolicy(hosts=get("hosts"), tries=max(1, int(get("tries"))),
+                         retry_seconds=max(0.0, float(get("retry_seconds"))), timeout=max(0.1, float(get("timeout"))))
+
+
 @dataclasses.dataclass
 class Runtime:
     store: SQLiteStore
@@ -95,6 +112,7 @@ class Runtime:
     services: Services
     root: str
     apps: weakref.WeakSet = dataclasses.field(default_factory=weakref.WeakSet)  # apps the routes are on
+    sender: Optional[Sender] = None  # webhooks
 
 
 _lock = threading.Lock()
@@ -133,6 +151,7 @@ def stop(timeout: float = STOP_SECONDS) -> None:
         return
     worker, store = runtime.worker, runtime.store
     worker.stop(timeout=0)  # nothing new starts
+    runtime.services.events.close()  # open event streams end: the server waits for them
     task_id = worker.running_id()
     if task_id is not None:
         try:
@@ -151,6 +170,8 @@ def stop(timeout: float = STOP_SECONDS) -> None:
         return  # the store stays open for it
     if worker.readahead is not None:
         worker.readahead.stop()
+    if runtime.sender is not None:  # a delivery cut short is due again at the next start
+        runtime.sender.stop(max(0.0, deadline - time.monotonic()))
     store.close()
 
 
@@ -173,9 +194,12 @@ def _build(host: Host) -> Runtime:
     worker = Worker(store, host, images, planner, readahead, pause_after=lambda: host.option(
         "task_queue_pause_after_failures", SETTINGS["task_queue_pause_after_failures"][0]))
     user_limits = lambda: user_limits_from(host)  # noqa: E731
+    webhooks = lambda: webhook_policy_from(host)  # noqa: E731
     service = QueueService(store, host, worker, images, planner, limits=lambda: limits_from(host),
-                           user_limits=user_limits)
+                           user_limits=user_limits, webhooks=webhooks)
     services = Services(queue=service, accounts=Accounts(store, user_limits),
-                        auth=Authenticator(store, host.api_credentials))
+                        auth=Authenticator(store, host.api_credentials), events=EventHub(store, worker, planner))
+    sender = Sender(store, lambda owner, task_id: task_object(services, owner, task_id), webhooks)
     worker.start()
-    return Runtime(store=store, worker=worker, services=services, root=root)
+    sender.start()
+    return Runtime(store=store, worker=worker, services=services, root=root, sender=sender)

@@ -62,6 +62,18 @@ class ProgressPublic(Model):
     eta_seconds: Optional[float] = None
 
 
+class CallbackPublic(Model):
+    """Where the task's final state is POSTed, and how that went (webhooks)."""
+
+    url: str
+    attempts: int = 0
+    last_status: Optional[int] = None  # the receiver's HTTP status (null: no answer yet)
+    last_error: Optional[str] = None
+    next_try_at: Optional[str] = None  # null: not due (not final yet, delivered or given up)
+    delivered_at: Optional[str] = None
+    gave_up_at: Optional[str] = None
+
+
 class TaskPublic(Model):
     task_id: Optional[str] = None  # null: someone else's task in the queue view
     type: str
@@ -88,6 +100,7 @@ class TaskPublic(Model):
     infotexts: List[str] = []
     grids: List[str] = []  # a script's grids (X/Y/Z plot, prompt matrix), after its images
     params: Dict[str, Any] = {}
+    callback: Optional[CallbackPublic] = None  # with a callback_url: its webhook's delivery
 
 
 class TaskAccepted(Model):
@@ -247,6 +260,11 @@ class MePublic(Model):
     limits: Limits  # what applies to you (null: no limit)
     usage: Usage
     keys: List[KeyInfoPublic] = []
+    webhook_secret: Optional[str] = None  # signs your webhooks (X-Queue-Signature)
+
+
+class WebhookSecret(Model):
+    webhook_secret: str
 
 
 class HealthPublic(Model):
@@ -296,8 +314,17 @@ def task_public(view: TaskView, links) -> Dict[str, Any]:
         "inputs": [links.url(task_id, "input", i) for i in range(len(params.get("init_images") or ()))],
         "preview": links.url(task_id, "preview") if view.progress else None,
         "infotexts": [task.infotexts[i] for i in shown if i < len(task.infotexts)],
+        "callback": _callback(view.callback),
         "params": describe_inputs(params),  # polled every second: never megabytes of base64
     }
+
+
+def _callback(found) -> Optional[Dict[str, Any]]:
+    if found is None:
+        return None
+    return {"url": found.url, "attempts": found.attempts, "last_status": found.last_status,
+            "last_error": found.last_error, "next_try_at": iso(found.next_try_at),
+            "delivered_at": iso(found.delivered_at), "gave_up_at": iso(found.gave_up_at)}
 
 
 def me_public(view) -> Dict[str, Any]:

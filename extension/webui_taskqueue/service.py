@@ -23,9 +23,11 @@ from .planner import Planner
 from .scheduler import Plan, Queued
 from .speeds import work_of
 from .progress import Progress
+from .push_store import Delivery
 from .store import Store
 from .tasks import InvalidTransition, Task, TaskStatus, TaskType
 from .users import User
+from .webhooks import Policy as WebhookPolicy, take_callback
 from .worker import PAUSED, Worker
 
 
@@ -48,6 +50,7 @@ class TaskView:
     mine: bool = True  # the caller's own task (an admin sees others' in full, not as theirs)
     ahead: Optional[int] = None  # tasks that will run before it, the running one included
     eta: Optional[float] = None  # seconds until it is expected to be done
+    callback: Optional[Delivery] = None  # its webhook, when it has a callback_url
 
 
 class QueueService:
@@ -61,15 +64,17 @@ class QueueService:
         limits: Callable[[], Limits],
         user_limits: Callable[[], Dict[str, Any]],
         clock: Callable[[], float] = time.time,
+        webhooks: Callable[[], WebhookPolicy] = WebhookPolicy,
     ) -> None:
         """`limits`: the bounds for every request; `user_limits`: the default per-user
         limits (both from webui's Settings, read on each call so changes apply at once)."""
         self.store, self.host, self.worker, self.images, self.planner = store, host, worker, images, planner
-        self.limits, self.user_limits, self.clock = limits, user_limits, clock
+        self.limits, self.user_limits, self.clock, self.webhooks = limits, user_limits, clock, webhooks
 
     # ---- submit ------------------------------------------------------------------------
 
     def submit(self, user: User, kind: TaskType, body) -> TaskView:
+        body, callback_url = take_callback(body, self.webhooks().hosts)
         params = check(kind.value, body, self.limits(), self.host.setting)
         checkpoint, vae = self._resolve(kind, params)
         now = self.clock()
@@ -82,7 +87,7 @@ class QueueService:
             raise PayloadError(errors)
         task = Task(task_id=uuid.uuid4().hex, type=kind, owner=user.name, checkpoint=checkpoint, vae=vae,
                     params=params, created_at=now, sort_order=now, work=work_of(params),
-                    size=f"{params.get('width', 512)}x{params.get('height', 512)}")
+                    size=f"{params.get('width', 512)}x{params.get('height', 512)}", callback_url=callback_url)
         self.store.add(task, max_queued=limits["max_queued"], max_per_hour=limits["max_per_hour"])
         self.planner.invalidate()
         view = self._view(task)  # its place at submission, before the worker may take it
@@ -325,19 +330,22 @@ class QueueService:
     def _view(self, task: Task, plan: Optional[Plan] = None, left: Optional[float] = None, fresh: bool = False) -> TaskView:
         """`plan` and `left` (the running task's seconds left), when the caller has them
         already for many tasks; `fresh`: the caller just reordered the queue."""
+        callback = (self.store.delivery(task.task_id) or Delivery(task.task_id, task.owner, task.callback_url)
+                    if task.callback_url else None)
         if task.status == TaskStatus.QUEUED:
             plan = self.planner.current(needs=task.task_id, fresh=fresh) if plan is None else plan
             position = plan.position(task.task_id)
             running = self.worker.running_id() is not None
-            view = TaskView(task, position=position, ahead=None if position is None else position - 1 + running)
+            view = TaskView(task, position=position, ahead=None if position is None else position - 1 + running,
+                            callback=callback)
             end = plan.end(task.task_id) if position is not None and self.planner.speeds.known else None
             if end is not None:
                 view.eta = round((self._running_left() if left is None else left) + end, 1)
             return view
         if task.status == TaskStatus.RUNNING:
             progress = self.worker.progress(task.task_id)
-            return TaskView(task, progress=progress, eta=progress.eta_seconds if progress else None)
-        return TaskView(task)
+            return TaskView(task, progress=progress, eta=progress.eta_seconds if progress else None, callback=callback)
+        return TaskView(task, callback=callback)
 
     def _running_left(self) -> float:
         """Seconds until the running task (if any) is expected to end."""

@@ -58,6 +58,7 @@ class Services:
     queue: QueueService
     accounts: Accounts
     auth: Authenticator
+    events: Any = None  # events.EventHub: what event streams are fed from
 
 
 class QueueRoute(APIRoute):

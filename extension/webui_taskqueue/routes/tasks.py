@@ -13,6 +13,7 @@ from ..limits import Limits
 from ..payload import json_schema
 from ..tasks import TaskType
 from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers, body_doc, read_json, statuses
+from .events import with_callback
 
 IMAGE_ERRORS = answers(404, 422, s404="no such task or image, or not yours", s422="`index` is not a whole number")
 MOVE_SCHEMA = {"title": "TaskMove", "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False, "properties": {
@@ -35,13 +36,13 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
     submit_errors = answers(*BODY, 429)
 
     @router.post("/txt2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
-                 openapi_extra=body_doc(json_schema("txt2img", limits, openapi)))
+                 openapi_extra=body_doc(with_callback(json_schema("txt2img", limits, openapi), openapi)))
     async def txt2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Queue a txt2img task: webui's /sdapi/v1/txt2img payload plus `checkpoint` and `vae`."""
         return await submit(TaskType.TXT2IMG, request, services, who)
 
     @router.post("/img2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
-                 openapi_extra=body_doc(json_schema("img2img", limits, openapi)))
+                 openapi_extra=body_doc(with_callback(json_schema("img2img", limits, openapi), openapi)))
     async def img2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Queue an img2img task: webui's /sdapi/v1/img2img payload plus `checkpoint` and `vae`."""
         return await submit(TaskType.IMG2IMG, request, services, who)

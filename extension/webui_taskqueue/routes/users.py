@@ -20,8 +20,10 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
 
     @router.get("/me", response_model=schemas.MePublic, responses=answers())
     def me(services: Services = Depends(get_services), who: Caller = Depends(caller)):
-        """Who you are, the limits that apply to you (null: none) and your usage."""
-        return schemas.me_public(services.accounts.me(who.user))
+        """Who you are, the limits that apply to you (null: none), your usage, and the
+        secret that signs your webhooks."""
+        return {**schemas.me_public(services.accounts.me(who.user)),
+                "webhook_secret": services.queue.store.webhook_secret(who.user.name)}
 
     @router.post("/users", status_code=201, response_model=schemas.KeyCreated, responses=answers(403, 409, *BODY, s409=TAKEN),
                  openapi_extra=body_doc(model_schema(schemas.UserCreate)))

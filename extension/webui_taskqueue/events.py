@@ -1,0 +1,178 @@
+"""The event hub: what open event streams are fed from, on a thread of its own.
+
+The store logs a task's submit, start and final state itself, in the step that makes
+them. While at least one stream is open, the hub's thread adds the live events, every
+`tick` seconds and never on the worker's thread: `progress` of the running task (at
+most every `PROGRESS_EVERY` seconds, when it moved), `preview` (at most once a second,
+while steps advance) and `position` (when the plan changed, for the first
+`POSITIONS_SHOWN` places). Then it reads what is new in the log, once for all streams,
+and hands each stream its caller's events. With no stream open the thread sleeps:
+idle, it costs nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+import time
+from typing import Callable, Dict, List, Optional, Set, Tuple
+
+from .planner import Planner
+from .push_store import POSITION, PREVIEW, PROGRESS, Event, NewEvent
+from .store import Store
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+TICK = 0.25
+PROGRESS_EVERY = 0.5
+PREVIEW_EVERY = 1.0
+POSITIONS_SHOWN = 100  # a task further back hears of its position once it gets this close
+READ_AT_ONCE = 1000
+
+
+@dataclasses.dataclass(eq=False)
+class Subscription:
+    """One open stream: its caller's events (None: everyone's) arrive on `queue`;
+    None on the queue means the queue is stopping."""
+
+    owner: Optional[str]
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue
+    floor: int = 0  # events up to this id are the stream's own to read from the log
+
+
+class EventHub:
+    def __init__(self, store: Store, worker: Worker, planner: Planner,
+                 clock: Callable[[], float] = time.time, tick: float = TICK) -> None:
+        self.store, self.worker, self.planner, self.clock, self.tick_seconds = store, worker, planner, clock, tick
+        self._cond = threading.Condition()
+        self._subs: Set[Subscription] = set()
+        self._last: Optional[int] = None  # newest event id handed out
+        self._thread: Optional[threading.Thread] = None
+        self._closed = False
+        self._positions: Dict[str, int] = {}  # task id -> position last logged
+        self._plan = None  # the plan those positions came from
+        self._progress: Tuple[Optional[str], tuple, float] = (None, (), 0.0)  # task, (step, job), when
+        self._preview: Tuple[Optional[str], int, float] = (None, -1, 0.0)
+        self._owner: Tuple[Optional[str], str] = (None, "")  # the running task's owner, looked up once
+
+    # ---- streams (event loop side) --------------------------------------------------
+
+    def subscribe(self, owner: Optional[str], loop: asyncio.AbstractEventLoop) -> Subscription:
+        with self._cond:
+            if self._last is None:
+                self._last = self.store.event_bounds()[1]
+            sub = Subscription(owner, loop, asyncio.Queue(), floor=self._last)
+            if self._closed:
+                sub.queue.put_nowait(None)
+                return sub
+            self._subs.add(sub)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="task-queue-events", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+            return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._cond:
+            self._subs.discard(sub)
+
+    def streams(self) -> int:
+        with self._cond:
+            return len(self._subs)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """The queue stops: every stream ends (a server waits for open answers)."""
+        with self._cond:
+            self._closed = True
+            subs, self._subs = list(self._subs), set()
+            thread = self._thread
+            self._cond.notify_all()
+        for sub in subs:
+            _hand(sub, None)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    # ---- the thread -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._subs and not self._closed:
+                    self._last, self._positions, self._plan = None, {}, None  # resumes from the log's head
+                    self._cond.wait()
+                if self._closed:
+                    return
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("task queue: events")
+            with self._cond:
+                if not self._closed:
+                    self._cond.wait(self.tick_seconds)
+
+    def run_once(self) -> None:
+        """One tick: log the live events that are due, hand out what is new."""
+        now = self.clock()
+        live = self._live(now)
+        if live:
+            self.store.append_events(live, now)
+        with self._cond:
+            after = self._last if self._last is not None else self.store.event_bounds()[1]
+        while True:
+            found = self.store.events_after(after, None, READ_AT_ONCE)
+            if not found:
+                break
+            after = found[-1].id
+            with self._cond:
+                for sub in self._subs:
+                    mine = [e for e in found if e.id > sub.floor and sub.owner in (None, e.owner)]
+                    for event in mine:
+                        _hand(sub, event)
+                self._last = after
+            if len(found) < READ_AT_ONCE:
+                break
+
+    def _live(self, now: float) -> List[NewEvent]:
+        live: List[NewEvent] = []
+        running = self.worker.running_id()
+        progress = self.worker.progress(running) if running else None
+        if running and progress is not None:
+            if self._owner[0] != running:
+                task = self.store.get(running)
+                self._owner = (running, task.owner if task else "")
+            owner = self._owner[1]
+            moved = (progress.step, progress.job_no)
+            last_task, last_moved, last_at = self._progress
+            if (last_task, last_moved) != (running, moved) and (last_task != running or now - last_at >= PROGRESS_EVERY):
+                self._progress = (running, moved, now)
+                live.append((owner, running, PROGRESS, {"task_id": running, "status": "running",
+                                                        **dataclasses.asdict(progress)}))
+            shown_task, shown_step, shown_at = self._preview
+            step = progress.job_no * progress.steps + progress.step
+            if progress.step > 0 and (shown_task, shown_step) != (running, step) and \
+                    (shown_task != running or now - shown_at >= PREVIEW_EVERY):
+                self._preview = (running, step, now)
+                live.append((owner, running, PREVIEW, {"task_id": running, "step": progress.step}))
+        plan = self.planner.current()
+        if plan is not self._plan:
+            self._plan = plan
+            ahead_of_all = 1 if running else 0
+            positions = {}
+            for place, light in enumerate(plan.waiting(0, POSITIONS_SHOWN), start=1):
+                positions[light.task_id] = place
+                if self._positions.get(light.task_id) != place:
+                    live.append((light.owner, light.task_id, POSITION, {
+                        "task_id": light.task_id, "status": "queued", "position": place,
+                        "ahead": place - 1 + ahead_of_all}))
+            self._positions = positions
+        return live
+
+
+def _hand(sub: Subscription, event: Optional[Event]) -> None:
+    try:
+        sub.loop.call_soon_threadsafe(sub.queue.put_nowait, event)
+    except RuntimeError:  # the stream's loop is closed: nobody reads it any more
+        pass
