@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from fastapi.staticfiles import StaticFiles
 
-from . import recovery
+from . import doors, recovery
 from .accounts import Accounts
 from .auth import Authenticator
 from .events import EventHub
@@ -23,7 +23,7 @@ from .images import ImageStore
 from .payload import Limits
 from .planner import Planner
 from .readahead import ReadAhead
-from .routes import Services, build_router
+from .routes import Services, build_router, native
 from .routes.events import task_object
 from .scheduler import Policy
 from .service import QueueService
@@ -58,6 +58,7 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_max_delay": (120, "Fewer model switches: most seconds a task may wait beyond its fair turn"),
     "task_queue_readahead": (True, "Read the next task's checkpoint into memory while a task runs"),
     "task_queue_pause_after_failures": (5, "Pause the queue after this many tasks failed in a row, until an admin resumes it (0: never)"),
+    **doors.SETTINGS,  # webui's own API: the guard, and the door into the queue
     # webhooks (callback_url): where they may go, and how hard they are tried
     "task_queue_callback_hosts": ("", "Webhooks: allowed callback hosts, comma-separated names, *.domains, addresses or networks; listed hosts may be private (empty: any public host)"),
     "task_queue_callback_tries": (8, "Webhooks: tries per delivery before giving up"),
@@ -130,6 +131,7 @@ def start(app, host: Host) -> Runtime:
         if app not in _runtime.apps:
             runtime = _runtime
             app.include_router(build_router(lambda: runtime.services))
+            native.install(app, lambda: runtime.services if _runtime is runtime else None)  # ahead of webui's
             # ES modules need this type; webui registers it only when its gradio UI loads
             mimetypes.add_type("application/javascript", ".js")
             # after the API routes, so that /queue/v1/... never reaches the static files

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import traceback
-from typing import Callable, Optional, Set, Tuple
+from typing import Any, Callable, Optional, Set, Tuple
 
 from .failures import PAUSED, FailureStreak
 from .host import Host, Outcome
@@ -182,7 +182,8 @@ class Worker:
         if outcome is not None:
             try:
                 texts = outcome.infotexts[: len(outcome.images)] + outcome.grid_infotexts[: len(outcome.grids)]
-                names = self.images.save(task.task_id, outcome.images + outcome.grids, texts, grids=len(outcome.grids))
+                names = self.images.save(task.task_id, outcome.images + outcome.grids, texts, grids=len(outcome.grids),
+                                         info_json=outcome.info)
                 images, infotexts = names, list(texts[: len(names)])
             except Exception as e:
                 error = "saving images failed: " + _describe(e)
@@ -256,6 +257,24 @@ class Worker:
             self._interrupting.add(task_id)
             self.host.interrupt()
             return True
+
+    def holder(self) -> Tuple[int, Optional[str]]:
+        """(tasks started so far, the id of the task whose job webui's global state holds:
+        from its begin() until it is recorded; None between tasks). webui's own routes
+        read that state, so the native guard (doors.py) asks who holds it."""
+        with self._switch:
+            return self._generation, self._holder_id()
+
+    def with_holder(self, act: Callable[[Optional[str]], Any]) -> Any:
+        """`act(holder id)` while no task can begin or end: what webui's own interrupt
+        and skip hit is then decided by who holds its state."""
+        with self._switch:
+            return act(self._holder_id())
+
+    def _holder_id(self) -> Optional[str]:
+        if self._current is not None:
+            return self._current.task_id
+        return self._finishing[0] if self._finishing is not None else None
 
     def running_id(self) -> Optional[str]:
         with self._switch:

@@ -3,7 +3,6 @@ request defaults, queue_lock use, state and task bookkeeping, and response shape
 server.py mounts them; tests may call them in-process."""
 
 import base64
-import dataclasses
 import io
 import time
 
@@ -11,33 +10,14 @@ from fastapi import HTTPException
 from PIL import Image, PngImagePlugin
 
 from modules import call_queue, processing, progress, sd_hijack, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
+from modules.api import models
 
-# Processing fields webui's request models leave out (unknown keys are ignored, as pydantic does).
-API_NOT_ALLOWED = {
-    "sd_model", "outpath_samples", "outpath_grids", "sampler_index", "extra_generation_params", "overlay_images",
-    "do_not_reload_embeddings", "seed_enable_extras", "prompt_for_display", "sampler_noise_scheduler_override",
-    "ddim_discretize",
-}
-_COMMON_EXTRA = {"sampler_index": "Euler", "script_name": None, "script_args": [], "send_images": True,
-                 "save_images": False, "alwayson_scripts": {}, "force_task_id": None, "infotext": None}
-TXT2IMG_EXTRA = dict(_COMMON_EXTRA)
-IMG2IMG_EXTRA = {**_COMMON_EXTRA, "init_images": None, "denoising_strength": 0.75, "mask": None, "include_init_images": False}
 _NOT_PROCESSING_ARGS = ("script_name", "script_args", "alwayson_scripts", "infotext", "send_images", "save_images", "include_init_images")
 
 
-def request_fields(cls, extra):
-    """The request model's fields and defaults, built from the processing class as webui does."""
-    fields = {}
-    for f in dataclasses.fields(cls):
-        if f.init and f.name not in API_NOT_ALLOWED:
-            fields[f.name] = None if isinstance(f.default, property) or f.default is dataclasses.MISSING else f.default
-    return {**fields, **extra}
-
-
-def parse_request(payload, cls, extra):
-    req = request_fields(cls, extra)
-    req.update({k: v for k, v in (payload or {}).items() if k in req})
-    return req
+def parse_request(payload, model):
+    """The request as webui's request model takes it: vars() of the model, every field."""
+    return vars(model(**(payload or {})))
 
 
 def encode_pil_to_base64(image):
@@ -100,7 +80,7 @@ def _run(cls, args, kind, task_id):
 
 
 def text2imgapi(payload):
-    req = parse_request(payload, processing.StableDiffusionProcessingTxt2Img, TXT2IMG_EXTRA)
+    req = parse_request(payload, models.StableDiffusionTxt2ImgProcessingAPI)
     task_id = req["force_task_id"] or progress.create_task_id("txt2img")
     args = _processing_args(req)
     processed = _run(processing.StableDiffusionProcessingTxt2Img, args, "txt2img", task_id)
@@ -109,7 +89,7 @@ def text2imgapi(payload):
 
 
 def img2imgapi(payload):
-    req = parse_request(payload, processing.StableDiffusionProcessingImg2Img, IMG2IMG_EXTRA)
+    req = parse_request(payload, models.StableDiffusionImg2ImgProcessingAPI)
     task_id = req["force_task_id"] or progress.create_task_id("img2img")
     if req["init_images"] is None:
         raise HTTPException(status_code=404, detail="Init image not found")
