@@ -87,7 +87,7 @@ class Stream:
         headers = dict(client.http.headers)
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
-        self.events, self.status = [], None
+        self.events, self.status, self._response = [], None, None
         self._http = httpx.Client(base_url=client.url, headers=headers, timeout=httpx.Timeout(60, read=None))
         self._opened = threading.Event()
         self._stop = False
@@ -98,6 +98,7 @@ class Stream:
     def _run(self, params):
         try:
             with self._http.stream("GET", "/queue/v1/events", params=params) as r:
+                self._response = r
                 self.status, self.content_type = r.status_code, r.headers.get("content-type")
                 self._opened.set()
                 if r.status_code != 200:
@@ -115,7 +116,7 @@ class Stream:
                     elif not line.startswith(":") and ":" in line:
                         name, _, value = line.partition(":")
                         event[name] = value[1:] if value.startswith(" ") else value
-        except httpx.HTTPError:
+        except Exception:  # closed under it (close), or the server went away
             pass
         finally:
             self._opened.set()
@@ -133,6 +134,11 @@ class Stream:
         raise AssertionError(f"no {kind} event of {task_id} within {timeout}s: {self.of(task_id)}")
 
     def close(self):
+        """Drop the connection, as a client that goes away does."""
         self._stop = True
+        try:
+            self._response.close()
+        except Exception:
+            pass
         self._http.close()
-        self._thread.join(5)
+        self._thread.join(2)

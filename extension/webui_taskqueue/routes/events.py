@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -26,6 +27,7 @@ from ..webhooks import MAX_URL, URL_PATTERN
 from .common import PREFIX, Caller, Links, QueueRoute, Services, answers
 
 KEEP_ALIVE = 15.0  # seconds between comments on an idle stream: proxies cut silent ones
+WATCH = 1.0  # how soon a stream ends once the server is told to stop
 RETRY_MS = 2000  # how soon a browser's EventSource reconnects
 SNAPSHOT_MOST = 500
 
@@ -38,6 +40,7 @@ STREAM_DOC = {
 
 
 def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
+    watch_server_exit()
     router = APIRouter(prefix=PREFIX, tags=["events"], route_class=QueueRoute)
 
     @router.get("/events", response_class=StreamingResponse, responses=STREAM_DOC)
@@ -75,14 +78,19 @@ async def _stream(services: Services, who: Caller, owner: Optional[str], sub, la
         backlog, last = await run_in_threadpool(_backlog, services, who, owner, last_id)
         for event_id, kind, data in backlog:
             yield _frame(event_id, kind, data)
-        while True:
+        quiet = 0.0
+        while not _exiting.is_set():
             try:
-                event = await asyncio.wait_for(sub.queue.get(), KEEP_ALIVE)
+                event = await asyncio.wait_for(sub.queue.get(), WATCH)
             except asyncio.TimeoutError:
-                yield ": keep-alive\n\n"
+                quiet += WATCH
+                if quiet >= KEEP_ALIVE:
+                    quiet = 0.0
+                    yield ": keep-alive\n\n"
                 continue
             if event is None:  # the queue stops
                 return
+            quiet = 0.0
             if event.id <= last:
                 continue
             last = event.id
@@ -152,6 +160,29 @@ def with_callback(schema: Dict[str, Any], openapi: str) -> Dict[str, Any]:
                             "description": "POSTed the task object, signed, on its final state"}
     prop.update({"type": ["string", "null"]} if openapi.startswith("3.1") else {"nullable": True})
     return {**schema, "properties": {**schema["properties"], "callback_url": prop}}
+
+
+_exiting = threading.Event()
+
+
+def watch_server_exit() -> None:
+    """uvicorn, told to stop, waits for every answer to end, and a stream never ends
+    by itself: note uvicorn's exit signal so that streams end first (sse-starlette
+    does the same). Under webui's UI, stopping the queue ends them (EventHub.close)."""
+    try:
+        from uvicorn.server import Server
+    except ImportError:
+        return
+    original = Server.handle_exit
+    if getattr(original, "task_queue_watch", False):
+        return
+
+    def handle_exit(self, sig, frame):
+        _exiting.set()
+        return original(self, sig, frame)
+
+    handle_exit.task_queue_watch = True
+    Server.handle_exit = handle_exit
 
 
 def _frame(event_id: int, kind: str, data: Dict[str, Any]) -> str:
