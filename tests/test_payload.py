@@ -10,7 +10,21 @@ from PIL import Image
 from webui_taskqueue.errors import PayloadError
 from webui_taskqueue.host import Setting
 from webui_taskqueue.images_in import decode_image
-from webui_taskqueue.payload import Limits, check, json_schema
+from webui_taskqueue.payload import Limits, check, json_schema as schema_of
+from webui_taskqueue.request_fields import from_model
+
+from modules.api import models  # the stand-in's, built from its processing classes as webui builds its own
+
+FIELDS = {"txt2img": from_model(models.StableDiffusionTxt2ImgProcessingAPI),
+          "img2img": from_model(models.StableDiffusionImg2ImgProcessingAPI)}
+
+
+def run(kind, body, limits, settings=None, infotext=None):
+    return check(kind, body, limits, FIELDS[kind], settings, infotext)
+
+
+def json_schema(kind, limits=None, openapi="3.0"):
+    return schema_of(kind, FIELDS[kind], limits, openapi)
 
 
 def png_b64(size=(16, 16)):
@@ -21,12 +35,12 @@ def png_b64(size=(16, 16)):
 
 def errors_of(kind, body, limits=Limits()):
     with pytest.raises(PayloadError) as caught:
-        check(kind, body, limits)
+        run(kind, body, limits)
     return {tuple(e["loc"][1:]): e["msg"] for e in caught.value.errors}
 
 
 def test_a_plain_request_passes_with_ignored_fields_dropped():
-    params = check("txt2img", {"prompt": "a cat", "steps": 4, "send_images": True, "seed": None}, Limits())
+    params = run("txt2img", {"prompt": "a cat", "steps": 4, "send_images": True, "seed": None}, Limits())
     assert params == {"prompt": "a cat", "steps": 4}
 
 
@@ -44,7 +58,6 @@ def test_a_plain_request_passes_with_ignored_fields_dropped():
     ("prompt", 5, "must be a string"),
     ("styles", ["a", 1], "array of strings"),
     ("stepz", 20, "unknown field"),
-    ("infotext", "Steps: 20", "not supported"),
 ])
 def test_bad_field_is_named_with_its_reason(field, value, says):
     found = errors_of("txt2img", {field: value})
@@ -66,7 +79,7 @@ def test_checkpoint_cannot_be_smuggled_through_override_settings():
 
 def test_body_must_be_an_object():
     with pytest.raises(PayloadError):
-        check("txt2img", [1, 2], Limits())
+        run("txt2img", [1, 2], Limits())
 
 
 def test_img2img_needs_decodable_init_images():
@@ -78,7 +91,7 @@ def test_img2img_needs_decodable_init_images():
 
 
 def test_img2img_accepts_data_urls():
-    params = check("img2img", {"init_images": ["data:image/png;base64," + png_b64()]}, Limits())
+    params = run("img2img", {"init_images": ["data:image/png;base64," + png_b64()]}, Limits())
     assert decode_image(params["init_images"][0]).size == (16, 16)
 
 
@@ -86,7 +99,8 @@ def test_schema_describes_every_field():
     schema = json_schema("img2img")
     assert schema["properties"]["init_images"] == {"type": "array", "items": {"type": "string"}, "maxItems": 10_000,
                                                    "description": "base64 images (a data: URL prefix is allowed)"}
-    assert schema["properties"]["prompt"] == {"type": "string", "maxLength": 65_536, "nullable": True}
+    assert schema["properties"]["prompt"] == {"type": "string", "maxLength": 65_536, "default": "", "nullable": True}
+    assert schema["properties"]["steps"]["default"] == 50 and "default" not in schema["properties"]["send_images"]
     assert json_schema("txt2img", openapi="3.1.0")["properties"]["steps"]["type"] == ["integer", "null"]
     assert "checkpoint" in schema["properties"] and schema["required"] == ["init_images"]
 
@@ -117,7 +131,7 @@ SETTINGS = {
 ])
 def test_override_settings_are_checked_against_webuis_settings(key, value, says):
     with pytest.raises(PayloadError) as caught:
-        check("txt2img", {"override_settings": {key: value}}, Limits(), SETTINGS.get)
+        run("txt2img", {"override_settings": {key: value}}, Limits(), SETTINGS.get)
     [problem] = caught.value.errors
     assert problem["loc"] == ["body", "override_settings", key] and says in problem["msg"]
 
@@ -125,7 +139,7 @@ def test_override_settings_are_checked_against_webuis_settings(key, value, says)
 def test_override_settings_webui_takes_pass():
     overrides = {"CLIP_stop_at_last_layers": 2, "token_merging_ratio": 1, "samples_format": "jpg",
                  "enable_pnginfo": False, "hide_samplers": ["DDIM"], "opacity": 0.5}
-    assert check("txt2img", {"override_settings": overrides}, Limits(), SETTINGS.get)["override_settings"] == overrides
+    assert run("txt2img", {"override_settings": overrides}, Limits(), SETTINGS.get)["override_settings"] == overrides
 
 
 def test_values_json_cannot_carry_are_refused_even_without_http():
@@ -136,7 +150,7 @@ def test_values_json_cannot_carry_are_refused_even_without_http():
 def test_no_more_init_images_than_the_batch():
     image = png_b64()
     assert "batch_size" in errors_of("img2img", {"init_images": [image] * 2})[("init_images",)]
-    assert check("img2img", {"init_images": [image] * 2, "batch_size": 2}, Limits())
+    assert run("img2img", {"init_images": [image] * 2, "batch_size": 2}, Limits())
 
 
 def test_init_image_declaring_a_huge_size_is_refused_by_its_header():
@@ -155,8 +169,63 @@ def test_text_past_its_length_is_refused_but_images_are_not_text():
     from webui_taskqueue.payload import MAX_TEXT
     assert "longer than" in errors_of("txt2img", {"prompt": "a" * (MAX_TEXT + 1)})[("prompt",)]
     assert "longer than" in errors_of("txt2img", {"styles": ["s", "b" * (MAX_TEXT + 1)]})[("styles",)]
-    assert check("txt2img", {"prompt": "a" * MAX_TEXT}, Limits())
+    assert run("txt2img", {"prompt": "a" * MAX_TEXT}, Limits())
     out = io.BytesIO()
     Image.frombytes("RGB", (160, 160), os.urandom(160 * 160 * 3)).save(out, format="PNG")
     big = base64.b64encode(out.getvalue()).decode()
-    assert len(big) > MAX_TEXT and check("img2img", {"init_images": [big]}, Limits())
+    assert len(big) > MAX_TEXT and run("img2img", {"init_images": [big]}, Limits())
+
+
+def test_the_fields_are_webuis_whatever_its_version_has():
+    # firstpass_image (webui 1.8+) was missing from the queue's old hand-kept table
+    params = run("txt2img", {"firstpass_image": png_b64(), "enable_hr": True}, Limits())
+    assert decode_image(params["firstpass_image"]).size == (16, 16)
+    assert "decodable" in errors_of("txt2img", {"firstpass_image": "aGVsbG8="})[("firstpass_image",)]
+    fewer = {k: v for k, v in FIELDS["txt2img"].items() if k != "hr_prompt"}  # an older webui
+    with pytest.raises(PayloadError) as caught:
+        check("txt2img", {"hr_prompt": "x"}, Limits(), fewer)
+    assert "unknown field" in caught.value.errors[0]["msg"]
+
+
+def resolves(filled):
+    """An infotext reader that fills in `filled` where the request leaves a field out."""
+    return lambda given: {**{k: v for k, v in filled.items() if k not in given}, **given}
+
+
+def test_an_infotext_fills_what_the_request_leaves_out_and_is_not_stored():
+    params = run("txt2img", {"infotext": "a cat\nSteps: 7, Seed: 3", "seed": 5}, Limits(),
+                 infotext=resolves({"prompt": "a cat", "steps": 7, "seed": 3}))
+    assert params == {"prompt": "a cat", "steps": 7, "seed": 5}
+
+
+def test_an_infotexts_model_and_vae_become_the_task_s_unless_the_request_names_them():
+    filled = resolves({"override_settings": {"sd_model_checkpoint": "abc123", "sd_vae": "x.pt", "CLIP_stop_at_last_layers": 2}})
+    params = run("txt2img", {"infotext": "x"}, Limits(), infotext=filled)
+    assert params == {"checkpoint": "abc123", "vae": "x.pt", "override_settings": {"CLIP_stop_at_last_layers": 2}}
+    params = run("txt2img", {"infotext": "x", "checkpoint": "modelB"}, Limits(), infotext=filled)
+    assert params["checkpoint"] == "modelB" and params["vae"] == "x.pt"
+
+
+def test_what_an_infotext_fills_in_is_checked_like_the_rest():
+    found = errors_of_infotext({"steps": 500})
+    assert "max_steps" in found[("steps",)]
+    found = errors_of_infotext({"styles": "['a']"})  # webui's reader turned a list into its repr
+    assert found[("styles",)] == "(from the infotext) must be an array"
+    assert "does not have" in errors_of_infotext({"no_such": 1})[("infotext",)]
+
+
+def errors_of_infotext(filled):
+    with pytest.raises(PayloadError) as caught:
+        run("txt2img", {"infotext": "x"}, Limits(), infotext=resolves(filled))
+    return {tuple(e["loc"][1:]): e["msg"] for e in caught.value.errors}
+
+
+def test_an_infotext_webui_cannot_read_is_refused_naming_it():
+    def unreadable(given):
+        raise ValueError("webui runs without its UI")
+
+    with pytest.raises(PayloadError) as caught:
+        run("txt2img", {"infotext": "x"}, Limits(), infotext=unreadable)
+    assert caught.value.errors == [{"loc": ["body", "infotext"], "msg": "webui runs without its UI", "type": "value_error"}]
+    with pytest.raises(PayloadError):
+        run("txt2img", {"infotext": "x"}, Limits())  # a host that cannot read one at all

@@ -134,6 +134,18 @@ class Host:
         PayloadError when webui's request model refuses it."""
         raise NotImplementedError
 
+    def request_model(self, kind: str) -> Any:
+        """webui's own pydantic request model of its /sdapi/v1/txt2img or img2img (built
+        by webui from its processing classes): the fields a request may have."""
+        raise NotImplementedError
+
+    def apply_infotext(self, kind: str, params: Dict[str, Any]) -> Dict[str, Any]:
+        """`params` with its pasted `infotext` applied as webui's API applies it: the
+        infotext's values in the fields the request leaves out, its settings added to
+        `override_settings`, the script arguments it names in `alwayson_scripts`.
+        ValueError(reason) when webui cannot read it."""
+        raise NotImplementedError
+
     def name_errors(self, params: Dict[str, Any]) -> List[Tuple[str, str]]:
         """(field, reason) for each name in a request that webui would not find when the
         task runs (hires upscaler, sampler or checkpoint, refiner, styles)."""

@@ -1,8 +1,9 @@
 """Checking a txt2img / img2img request before anything is enqueued.
 
-One table of fields drives both the checks and the JSON schema in the OpenAPI
-document. Errors use FastAPI's shape, `{"loc": ["body", field], "msg", "type"}`,
-so clients handle ours and webui's the same way. Pure Python: no webui import.
+The fields come from webui's own request models (request_fields.py); they drive both
+the checks and the JSON schema in the OpenAPI document. Errors use FastAPI's shape,
+`{"loc": ["body", field], "msg", "type"}`, so clients handle ours and webui's the same
+way. Pure Python: no webui import.
 
 What is accepted must run: every number has a range that webui can run (a seed
 beyond 64 bits would fail only when the task runs), and settings are checked by
@@ -10,136 +11,98 @@ the host that knows them."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 from . import images_in, json_body
 from .errors import PayloadError, error
 from .host import Setting
 from .limits import INT64, RANGES, SIZES, Limits, short as _short
+from .request_fields import IGNORED, IMAGE_FIELDS, Fields
 
-# name -> (json type, description). Bounds that depend on settings live in `Limits`.
-COMMON_FIELDS: Dict[str, Tuple[str, str]] = {
-    "checkpoint": ("string", "Checkpoint title, name or short hash; default: webui's current default model"),
-    "vae": ("string", "VAE name, 'Automatic' or 'None'; default: webui's current setting"),
-    "prompt": ("string", ""),
-    "negative_prompt": ("string", ""),
-    "styles": ("array:string", ""),
-    "seed": ("integer", "-1 for random"),
-    "subseed": ("integer", ""),
-    "subseed_strength": ("number", ""),
-    "seed_resize_from_h": ("integer", ""),
-    "seed_resize_from_w": ("integer", ""),
-    "sampler_name": ("string", "webui sampler name"),
-    "sampler_index": ("string", "deprecated alias of sampler_name"),
-    "scheduler": ("string", "webui scheduler label"),
-    "batch_size": ("integer", ""),
-    "n_iter": ("integer", ""),
-    "steps": ("integer", ""),
-    "cfg_scale": ("number", ""),
-    "width": ("integer", "multiple of 8"),
-    "height": ("integer", "multiple of 8"),
-    "restore_faces": ("boolean", ""),
-    "tiling": ("boolean", ""),
-    "do_not_save_samples": ("boolean", ""),
-    "do_not_save_grid": ("boolean", ""),
-    "eta": ("number", ""),
-    "denoising_strength": ("number", ""),
-    "s_min_uncond": ("number", ""),
-    "s_churn": ("number", ""),
-    "s_tmax": ("number", ""),
-    "s_tmin": ("number", ""),
-    "s_noise": ("number", ""),
-    "override_settings": ("object", "webui settings for this task only (not the checkpoint or VAE)"),
-    "override_settings_restore_afterwards": ("boolean", "ignored: settings are always restored"),
-    "refiner_checkpoint": ("string", ""),
-    "refiner_switch_at": ("number", ""),
-    "disable_extra_networks": ("boolean", ""),
-    "comments": ("object", ""),
-    "send_images": ("boolean", "ignored: images are fetched from the task"),
-    "save_images": ("boolean", "also save into webui's output folders"),
-    "script_name": ("string", "a selectable script of this tab, by title (GET /queue/v1/scripts)"),
-    "script_args": ("array", "the selectable script's arguments, in its order"),
-    "alwayson_scripts": ("object", 'always-on scripts by title: {"<title>": {"args": [...]}}'),
-    "infotext": ("string", "not supported yet"),
-    "force_task_id": ("string", "ignored: the queue assigns ids"),
-}
-TXT2IMG_FIELDS = {
-    **COMMON_FIELDS,
-    "enable_hr": ("boolean", ""),
-    "firstphase_width": ("integer", ""),
-    "firstphase_height": ("integer", ""),
-    "hr_scale": ("number", ""),
-    "hr_upscaler": ("string", ""),
-    "hr_second_pass_steps": ("integer", ""),
-    "hr_resize_x": ("integer", ""),
-    "hr_resize_y": ("integer", ""),
-    "hr_checkpoint_name": ("string", ""),
-    "hr_sampler_name": ("string", ""),
-    "hr_scheduler": ("string", ""),
-    "hr_prompt": ("string", ""),
-    "hr_negative_prompt": ("string", ""),
-}
-IMG2IMG_FIELDS = {
-    **COMMON_FIELDS,
-    "init_images": ("array:string", "base64 images (a data: URL prefix is allowed)"),
-    "resize_mode": ("integer", ""),
-    "image_cfg_scale": ("number", ""),
-    "mask": ("string", "base64 image"),
-    "mask_blur_x": ("integer", ""),
-    "mask_blur_y": ("integer", ""),
-    "mask_blur": ("integer", ""),
-    "mask_round": ("boolean", ""),
-    "inpainting_fill": ("integer", ""),
-    "inpaint_full_res": ("boolean", ""),
-    "inpaint_full_res_padding": ("integer", ""),
-    "inpainting_mask_invert": ("integer", ""),
-    "initial_noise_multiplier": ("number", ""),
-    "latent_mask": ("string", ""),
-    "include_init_images": ("boolean", ""),
-}
-FIELDS = {"txt2img": TXT2IMG_FIELDS, "img2img": IMG2IMG_FIELDS}
-UNSUPPORTED = ("infotext",)
 MAX_TEXT = 65_536  # characters in one text field (a prompt of 75-token chunks needs far fewer)
-IMAGE_FIELDS = ("init_images", "mask", "latent_mask")  # base64
 TEXT_TYPES = ("string", "array:string")
-# Dropped from the accepted request: they would contradict how the queue works.
-IGNORED = ("send_images", "force_task_id", "override_settings_restore_afterwards")
 
 
 # `settings(name)`: webui's setting of that name, or None (Host.setting)
 Settings = Callable[[str], Optional[Setting]]
+# `infotext(params)`: the request with a pasted infotext's values in the fields it
+# leaves out (Host.apply_infotext); ValueError(reason) when webui cannot read it
+Infotext = Callable[[Dict[str, Any]], Dict[str, Any]]
+# settings an infotext may name that the queue takes as its own fields
+MODEL_SETTINGS = (("sd_model_checkpoint", "checkpoint"), ("sd_vae", "vae"))
 
 
-def check(kind: str, body: Any, limits: Limits, settings: Optional[Settings] = None) -> Dict[str, Any]:
+def check(kind: str, body: Any, limits: Limits, fields: Fields, settings: Optional[Settings] = None,
+          infotext: Optional[Infotext] = None) -> Dict[str, Any]:
     """The request with types and bounds checked, or PayloadError listing every problem.
-    Names that need webui (checkpoint, sampler) are resolved by the service."""
+    `fields`: webui's request fields for this tab. A pasted `infotext` is applied first,
+    so what it fills in is checked as if it had been sent. Names that need webui
+    (checkpoint, sampler) are resolved by the service."""
     if not isinstance(body, dict):
         raise PayloadError([error(None, "the body must be a JSON object", "type_error")])
     unstorable = json_body.problems_of(body)  # routes refused these already; other callers too
     if unstorable:
         raise PayloadError(unstorable)
-    fields = FIELDS[kind]
     errors = [error(k, f"unknown field {k!r}", "value_error.extra") for k in body if k not in fields]
-    for name, value in body.items():
-        if name in fields and value is not None:
-            problem = _type_problem(fields[name][0], value) or _length_problem(name, fields[name][0], value)
-            if problem:
-                errors.append(error(name, problem, "type_error"))
+    errors += _type_problems(body, fields)
     if errors:
         raise PayloadError(errors)
 
     params = {k: v for k, v in body.items() if v is not None and k not in IGNORED}
-    errors += [error(k, "not supported by the queue yet") for k in UNSUPPORTED if params.get(k)]
+    if params.get("infotext"):
+        params = _apply_infotext(params, fields, infotext)
+    params.pop("infotext", None)
     errors += _scripts(params)
-    for k in UNSUPPORTED:
-        params.pop(k, None)
     errors += limits.problems(params)
     errors += _overrides(params.get("override_settings") or {}, settings)
     if kind == "img2img":
         errors += _images(params, limits)
+    errors += _other_images(params, limits)
     if errors:
         raise PayloadError(errors)
     return params
+
+
+def _type_problems(values: Dict[str, Any], fields: Fields, source: str = "") -> List[Dict[str, Any]]:
+    errors = []
+    for name, value in values.items():
+        if name in fields and value is not None:
+            kind = fields[name].type
+            problem = _type_problem(name, kind, value) or _length_problem(name, kind, value)
+            if problem:
+                errors.append(error(name, source + problem, "type_error"))
+    return errors
+
+
+def _apply_infotext(params: Dict[str, Any], fields: Fields, infotext: Optional[Infotext]) -> Dict[str, Any]:
+    """The request as webui's API would run it with its `infotext`: the infotext's values
+    in the fields the request leaves out (webui's own parsing, through the host), its
+    model and VAE as `checkpoint` and `vae`. What it filled in is checked like the rest;
+    the stored request is the resolved one, without the infotext."""
+    if infotext is None:
+        raise PayloadError([error("infotext", "this webui cannot read an infotext")])
+    try:
+        resolved = infotext(params)
+    except ValueError as e:
+        raise PayloadError([error("infotext", str(e))]) from None
+    resolved = {k: v for k, v in resolved.items() if v is not None and k not in IGNORED and k != "infotext"}
+    given = params.get("override_settings") or {}
+    overrides = dict(resolved.get("override_settings") or {})
+    for setting, field in MODEL_SETTINGS:
+        if setting in overrides and setting not in given:
+            value = overrides.pop(setting)
+            if field not in params:  # a field the request sets wins over the infotext, as in webui
+                resolved[field] = value
+    if overrides:
+        resolved["override_settings"] = overrides
+    else:
+        resolved.pop("override_settings", None)
+    filled = {k: v for k, v in resolved.items() if k not in params or params[k] != v}
+    errors = [error("infotext", f"sets {k!r}, which webui's request for this tab does not have") for k in filled if k not in fields]
+    errors += _type_problems(filled, fields, source="(from the infotext) ")
+    if errors:
+        raise PayloadError(errors)
+    return resolved
 
 
 def _scripts(params: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -164,19 +127,25 @@ def _length_problem(name: str, json_type: str, value: Any) -> Optional[str]:
     return None
 
 
-def _type_problem(kind: str, value: Any) -> Optional[str]:
+_IS = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+def _type_problem(name: str, kind: str, value: Any) -> Optional[str]:
+    if kind == "any":  # a type webui names that JSON has no word for: webui checks it
+        return None
     base, _, item = kind.partition(":")
-    ok = {
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-    }
-    if not ok[base](value):
+    if base == "array" and name in IMAGE_FIELDS:
+        item = "string"  # base64 images, whatever webui's annotation says
+    if not _IS[base](value):
         return f"must be {'an' if base[0] in 'aeiou' else 'a'} {base}"
-    if item and not all(ok[item](v) for v in value):
+    if item and not all(_IS[item](v) for v in value):
         return f"must be an array of {item}s"
     return None
 
@@ -240,33 +209,48 @@ def _images(params: Dict[str, Any], limits: Limits) -> List[Dict[str, Any]]:
     return errors
 
 
-def json_schema(kind: str, limits: Optional[Limits] = None, openapi: str = "3.0") -> Dict[str, Any]:
-    """The request body's schema for the OpenAPI document, from the same tables.
-    Bounds set in Settings are those of `limits` (the defaults when None); a change
-    in Settings is checked at once but documented after a restart. Every field but
-    a required one may be null (webui's default); `openapi` ("3.0" or "3.1") says
-    how the document spells that."""
+def _other_images(params: Dict[str, Any], limits: Limits) -> List[Dict[str, Any]]:
+    """Images besides init images and the mask: webui decodes them when the task runs."""
+    errors = []
+    for name in IMAGE_FIELDS:
+        if name not in ("init_images", "mask") and isinstance(params.get(name), str):
+            problem = images_in.problem(params[name], limits.max_width, limits.max_height)
+            if problem:
+                errors.append(error(name, problem))
+    return errors
+
+
+def json_schema(kind: str, fields: Fields, limits: Optional[Limits] = None, openapi: str = "3.0") -> Dict[str, Any]:
+    """The request body's schema for the OpenAPI document, from webui's request fields
+    and the queue's bounds. Bounds set in Settings are those of `limits` (the defaults
+    when None); a change in Settings is checked at once but documented after a
+    restart. Every field but a required one may be null (webui's default, given as
+    `default`); `openapi` ("3.0" or "3.1") says how the document spells that."""
     ranges = (limits or Limits()).ranges()
     props = {}
-    for name, (json_type, description) in FIELDS[kind].items():
-        base, _, item = json_type.partition(":")
-        prop: Dict[str, Any] = {"type": base}
-        if item:
+    for name, field in fields.items():
+        base, _, item = field.type.partition(":")
+        if base == "array" and name in IMAGE_FIELDS:
+            item = "string"
+        prop: Dict[str, Any] = {} if base == "any" else {"type": base}
+        if item and item != "any":
             prop["items"] = {"type": item}
         if base in ("integer", "number"):
             low, high = ranges[name][:2] if name in ranges else RANGES.get(name, INT64)
             prop.update(minimum=low, maximum=high)
             if name in SIZES and low >= 0:  # (seed resizes are -1 when not used)
                 prop["multipleOf"] = 8
-        elif json_type in TEXT_TYPES and name not in IMAGE_FIELDS:
+        elif field.type in TEXT_TYPES and name not in IMAGE_FIELDS:
             (prop["items"] if item else prop)["maxLength"] = MAX_TEXT
         if base == "array":
             prop["maxItems"] = json_body.MAX_ITEMS
         elif base == "object":
             prop["maxProperties"] = json_body.MAX_ITEMS
-        if description:
-            prop["description"] = description
-        if name != "init_images":
+        if field.description:
+            prop["description"] = field.description
+        if field.default is not None and name not in IGNORED:
+            prop["default"] = field.default
+        if name != "init_images" and base != "any":
             prop.update({"type": [base, "null"]} if openapi.startswith("3.1") else {"nullable": True})
         props[name] = prop
     schema = {"title": f"{kind.capitalize()}Create", "type": "object", "properties": props, "additionalProperties": False}

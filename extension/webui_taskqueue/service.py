@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import quotas
+from . import quotas, request_fields
 from .auth import Forbidden
 from .errors import PayloadError, error
 from .host import Host
@@ -70,12 +70,14 @@ class QueueService:
         limits (both from webui's Settings, read on each call so changes apply at once)."""
         self.store, self.host, self.worker, self.images, self.planner = store, host, worker, images, planner
         self.limits, self.user_limits, self.clock, self.webhooks = limits, user_limits, clock, webhooks
+        self._fields: Dict[str, request_fields.Fields] = {}
 
     # ---- submit ------------------------------------------------------------------------
 
     def submit(self, user: User, kind: TaskType, body) -> TaskView:
         body, callback_url = take_callback(body, self.webhooks().hosts)
-        params = check(kind.value, body, self.limits(), self.host.setting)
+        params = check(kind.value, body, self.limits(), self.fields(kind.value), self.host.setting,
+                       lambda given: self.host.apply_infotext(kind.value, given))
         checkpoint, vae = self._resolve(kind, params)
         now = self.clock()
         limits = self.limits_of(user)
@@ -94,6 +96,13 @@ class QueueService:
         self.worker.notify()
         return view
 
+    def fields(self, kind: str) -> request_fields.Fields:
+        """The fields a request of this tab may have: webui's request model's, read once
+        (webui builds its models at start; the routes ask when they are built)."""
+        if kind not in self._fields:
+            self._fields[kind] = request_fields.from_model(self.host.request_model(kind))
+        return self._fields[kind]
+
     def limits_of(self, user: User) -> Dict[str, Any]:
         return quotas.effective(user, self.user_limits())
 
@@ -111,9 +120,10 @@ class QueueService:
         vae = params.pop("vae", None)
         if vae is not None and self.host.resolve_vae(vae) is None:
             errors.append(error("vae", f"unknown VAE {vae!r}"))
-        # webui's API defaults to Euler (its request model's sampler_index), not samplers[0]
+        # webui's API defaults to its request model's sampler_index (Euler), not samplers[0]
         named, by_index = params.pop("sampler_name", None), params.pop("sampler_index", None)
-        sampler = named or by_index or "Euler"
+        default = self.fields(kind.value).get("sampler_index")
+        sampler = named or by_index or (default.default if default else None)
         try:
             params["sampler_name"], params["scheduler"] = self.host.resolve_sampler(sampler, params.get("scheduler"))
         except ValueError as e:

@@ -18,7 +18,7 @@ from modules import (call_queue, devices, paths_internal, processing, progress, 
 from .errors import PayloadError
 from .host import Checkpoint, Host, Lora, Outcome, Script, Setting, StateSnapshot, Style, Upscaler
 from .images_in import decode_image
-from . import thread_options
+from . import thread_options, webui_request
 
 # Fields of our request that are not arguments of webui's processing classes.
 _NOT_PROCESSING_ARGS = {
@@ -189,14 +189,26 @@ class WebuiHost(Host):
         """(runner, selectable script or None, the whole script_args list), as webui's
         text2imgapi/img2imgapi build them (its defaults computed once per runner)."""
         api, runner = _api(), _runner(kind)
-        key = (kind, id(runner), len(runner.scripts))
-        if key not in self._default_script_args:
-            self._default_script_args[key] = api.init_default_script_args(runner)
         selectable, index = api.get_selectable_script(params.get("script_name"), runner)
         request = types.SimpleNamespace(script_args=list(params.get("script_args") or []),
                                         alwayson_scripts=params.get("alwayson_scripts") or {})
-        args = api.init_script_args(request, self._default_script_args[key], selectable, index, runner)
+        args = api.init_script_args(request, self._default_args(kind), selectable, index, runner)
         return runner, selectable, args
+
+    def _default_args(self, kind: str) -> list:
+        runner = _runner(kind)
+        key = (kind, id(runner), len(runner.scripts))
+        if key not in self._default_script_args:
+            self._default_script_args[key] = _api().init_default_script_args(runner)
+        return self._default_script_args[key]
+
+    # ---- webui's API request: its fields, and a pasted infotext (webui_request) -----
+
+    def request_model(self, kind: str) -> Any:
+        return webui_request.model(kind)
+
+    def apply_infotext(self, kind: str, params: Dict[str, Any]) -> Dict[str, Any]:
+        return webui_request.apply_infotext(kind, params, _api(), _runner(kind), lambda: self._default_args(kind))
 
     # ---- generation (the worker holds queue_lock) ------------------------------
 
@@ -336,6 +348,9 @@ def _processing(kind: str, params: Dict[str, Any], overrides: Dict[str, Any]):
     args["do_not_save_samples"] = not save
     args["do_not_save_grid"] = not save
     opts = shared.opts
+    for name in ("latent_mask", "firstpass_image"):  # base64, as the request sends them (webui's API does not decode them)
+        if isinstance(args.get(name), str):
+            args[name] = decode_image(args[name])
     if kind == "img2img":
         args["init_images"] = [decode_image(x) for x in params["init_images"]]
         if params.get("mask"):

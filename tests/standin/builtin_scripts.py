@@ -1,5 +1,6 @@
 """The stand-in's scripts, small versions of webui's own with their argument layouts:
 - "Tint" (always-on): blends every image with red when enabled; visible in pixels;
+  "Tint: <amount>" in the infotext, which pasting reads back into its arguments;
 - "Prompt matrix" (selectable): every combination of the `|` parts of the prompt, and
   a grid in front, as webui's prompt_matrix.py;
 - "X/Y/Z plot" (selectable): webui's 18 arguments; the X axis may be Seed or
@@ -13,6 +14,7 @@ import math
 from PIL import Image
 
 from modules import images, processing, scripts, sd_models, sd_vae
+from modules.infotext_utils import PasteField
 from modules.scripts import AlwaysVisible, Component
 
 
@@ -24,7 +26,13 @@ class Tint(scripts.Script):
         return AlwaysVisible
 
     def ui(self, is_img2img):
-        return [Component("Enable tint", False), Component("Tint amount", 0.5, minimum=0.0, maximum=1.0, step=0.05)]
+        enabled, amount = Component("Enable tint", False), Component("Tint amount", 0.5, minimum=0.0, maximum=1.0, step=0.05)
+        self.infotext_fields = [PasteField(enabled, lambda d: "Tint" in d), PasteField(amount, "Tint")]
+        return [enabled, amount]
+
+    def process(self, p, enabled, amount):
+        if enabled:  # in the infotext, as webui's scripts write their settings
+            p.extra_generation_params["Tint"] = amount
 
     def postprocess(self, p, processed, enabled, amount):
         if not enabled:

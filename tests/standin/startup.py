@@ -8,9 +8,9 @@ import torch
 
 from . import builtin_scripts, forge_mode
 
-from modules import (call_queue, errors, fifo_lock, hashes, options, paths_internal, progress, script_callbacks,
-                     script_loading, scripts, sd_hijack, sd_models, sd_samplers, sd_vae, shared, shared_cmd_options,
-                     shared_options, shared_state)
+from modules import (call_queue, errors, fifo_lock, hashes, infotext_utils, options, paths_internal, progress,
+                     script_callbacks, script_loading, scripts, sd_hijack, sd_models, sd_samplers, sd_vae, shared,
+                     shared_cmd_options, shared_options, shared_state, ui)
 
 # webui's built-in extensions that the stand-in reproduces (their scripts load before any other)
 BUILTIN_EXTENSIONS = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "extensions_builtin", "Lora")]
@@ -82,6 +82,9 @@ def boot(ckpt_dir, data_dir, *, step_seconds=0.05, load_model=True, **flags):
     builtin_scripts.install()
     for extension_dir in BUILTIN_EXTENSIONS:
         load_extension_scripts(extension_dir)
+    infotext_utils.paste_fields.clear()
+    if not shared.cmd_opts.nowebui:  # webui registers what an infotext may fill while it builds its UI
+        ui.create_ui()
     if shared.cmd_opts.forge:
         forge_mode.start()  # the loader points at the default; nothing loads until a job
     elif load_model:

@@ -33,16 +33,17 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
         return JSONResponse(accepted, status_code=202)
 
     limits, openapi = _documented_limits(services), FastAPI().openapi_version  # "3.0.2" with webui's FastAPI
+    fields = services().queue.fields  # webui's request fields, read as the routes are built
     submit_errors = answers(*BODY, 429)
 
     @router.post("/txt2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
-                 openapi_extra=body_doc(with_callback(json_schema("txt2img", limits, openapi), openapi)))
+                 openapi_extra=body_doc(with_callback(json_schema("txt2img", fields("txt2img"), limits, openapi), openapi)))
     async def txt2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Queue a txt2img task: webui's /sdapi/v1/txt2img payload plus `checkpoint` and `vae`."""
         return await submit(TaskType.TXT2IMG, request, services, who)
 
     @router.post("/img2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
-                 openapi_extra=body_doc(with_callback(json_schema("img2img", limits, openapi), openapi)))
+                 openapi_extra=body_doc(with_callback(json_schema("img2img", fields("img2img"), limits, openapi), openapi)))
     async def img2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Queue an img2img task: webui's /sdapi/v1/img2img payload plus `checkpoint` and `vae`."""
         return await submit(TaskType.IMG2IMG, request, services, who)

@@ -89,6 +89,20 @@ class Options:
 
         return True
 
+    def cast_value(self, key, value):
+        """A value read from an infotext (text), as the setting's type: "2" -> 2."""
+        if value is None:
+            return None
+        default_value = self.data_labels[key].default
+        if default_value is None:
+            default_value = getattr(self, key, None)
+        if default_value is None:
+            return None
+        expected_type = type(default_value)
+        if expected_type == bool and value == "False":
+            return False
+        return expected_type(value)
+
     def get_default(self, key):
         info = self.data_labels.get(key)
         return None if info is None else info.default

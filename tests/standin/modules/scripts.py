@@ -28,6 +28,7 @@ class Script:
     args_from = None
     args_to = None
     setup_for_ui_only = False
+    infotext_fields = None  # [PasteField]: which infotext label fills which of its controls (set by ui())
 
     def title(self):
         raise NotImplementedError
@@ -65,11 +66,21 @@ class Script:
 class ScriptRunner:
     def __init__(self):
         self.scripts, self.selectable_scripts, self.alwayson_scripts = [], [], []
+        self.inputs, self.infotext_fields = [None], []  # filled when webui builds its UI
+
+    def setup_ui(self):
+        """As webui's, while it builds its UI: each script's controls made once, in
+        `inputs` at their argument positions, and the infotext fields they declare."""
+        self.inputs, self.infotext_fields = [None], []
+        for script in self.scripts:
+            self.inputs += script.ui(script.is_img2img)
+            self.infotext_fields += script.infotext_fields or []
 
     def initialize_scripts(self, is_img2img, classes=()):
         """Instantiate the scripts this tab shows and give each its argument positions:
         position 0 is the index (+1) of the selectable script to run, as in webui."""
         self.scripts, self.selectable_scripts, self.alwayson_scripts = [], [], []
+        self.inputs, self.infotext_fields = [None], []
         position = 1
         for cls in classes:
             script = cls()

@@ -51,6 +51,8 @@ def options_templates():
         "outdir_txt2img_grids": os.path.join(outputs, "txt2img-grids"),
         "outdir_img2img_grids": os.path.join(outputs, "img2img-grids"),
         # infotext
+        "infotext_skip_pasting": [],
+        "disable_weights_auto_swap": True,
         "add_model_hash_to_info": True,
         "add_model_name_to_info": True,
         "add_vae_name_to_info": True,
@@ -62,4 +64,14 @@ def options_templates():
         "show_progress_grid": True,
         "show_progress_every_n_steps": 10,
     }
-    return {key: OptionInfo(value) for key, value in defaults.items()}
+    return {key: OptionInfo(value, infotext=INFOTEXT.get(key)) for key, value in defaults.items()}
+
+
+# the infotext labels of settings (webui's OptionInfo(..., infotext=...)): pasting an
+# infotext sets them for the job
+INFOTEXT = {
+    "sd_model_checkpoint": "Model hash", "sd_vae": "VAE", "CLIP_stop_at_last_layers": "Clip skip", "tiling": "Tiling",
+    "face_restoration": "Face restoration", "token_merging_ratio": "Token merging ratio",
+    "token_merging_ratio_hr": "Token merging ratio hr", "initial_noise_multiplier": "Noise multiplier",
+    "s_min_uncond": "NGMS", "s_churn": "Sigma churn", "s_tmin": "Sigma tmin", "s_tmax": "Sigma tmax", "s_noise": "Sigma noise",
+}

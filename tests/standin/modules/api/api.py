@@ -1,9 +1,14 @@
 """The script-argument helpers of webui v1.10.1's Api class (modules/api/api.py), with
 its semantics: every script's defaults from its UI, the selectable script's arguments
 at its positions (and its index + 1 at position 0), each always-on script's arguments
-at its own, and 422 for an unknown script or a selectable one among the always-on."""
+at its own, and 422 for an unknown script or a selectable one among the always-on; and
+apply_infotext, which fills a request's unset fields from a pasted infotext."""
+
+import typing
 
 from fastapi import HTTPException
+
+from modules import infotext_utils
 
 
 def script_name_to_index(name, scripts):
@@ -53,3 +58,67 @@ class Api:
                 for i in range(min(script.args_to - script.args_from, len(given["args"]))):
                     script_args[script.args_from + i] = given["args"][i]
         return script_args
+
+    def apply_infotext(self, request, tabname, *, script_runner=None, mentioned_script_args=None):
+        """webui's: each pasted field with an API name that the request leaves unset takes
+        the infotext's value (converted to the field's type); the settings the infotext
+        names go into override_settings unless the request sets them; the values for
+        script controls go into `mentioned_script_args` by their index in the inputs.
+        A KeyError under --nowebui, where no tab registered its fields."""
+        if not request.infotext:
+            return {}
+        possible_fields = infotext_utils.paste_fields[tabname]["fields"]
+        set_fields = request.model_dump(exclude_unset=True) if hasattr(request, "model_dump") else request.dict(exclude_unset=True)
+        params = infotext_utils.parse_generation_parameters(request.infotext)
+
+        def get_field_value(field, params):
+            value = field.function(params) if field.function else params.get(field.label)
+            if value is None:
+                return None
+            target_type = _field_type(request, field.api) if field.api in _fields(request) else type(field.component.value)
+            if target_type == type(None):
+                return None
+            if value is not None and not isinstance(value, target_type):
+                value = target_type(value)
+            return value
+
+        for field in possible_fields:
+            if not field.api or field.api in set_fields:
+                continue
+            value = get_field_value(field, params)
+            if value is not None:
+                setattr(request, field.api, value)
+
+        if request.override_settings is None:
+            request.override_settings = {}
+        for _, setting_name, value in infotext_utils.get_override_settings(params):
+            if setting_name not in request.override_settings:
+                request.override_settings[setting_name] = value
+
+        if script_runner is not None and mentioned_script_args is not None:
+            indexes = {id(v): i for i, v in enumerate(script_runner.inputs)}
+            for field in possible_fields:
+                index = indexes.get(id(field.component))
+                if index is None:
+                    continue
+                value = get_field_value(field, params)
+                if value is not None:
+                    mentioned_script_args[index] = value
+        return params
+
+
+def _fields(request):
+    return type(request).model_fields if hasattr(type(request), "model_fields") else request.__fields__
+
+
+def _field_type(request, name):
+    """pydantic 1's ModelField.type_: the annotation without Optional, and a list's item type."""
+    if not hasattr(type(request), "model_fields"):
+        return request.__fields__[name].type_
+    annotation = type(request).model_fields[name].annotation
+    while typing.get_args(annotation):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if typing.get_origin(annotation) is dict:
+            return dict
+        annotation = args[0]
+    return annotation
