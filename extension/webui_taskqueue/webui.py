@@ -386,5 +386,9 @@ SECTION = ("task_queue", "Task queue")
 
 
 def register_settings(options: Dict[str, Tuple[Any, str]]) -> None:
+    # webui's Settings page picks a field by itself for text, whole numbers and booleans
+    # only; on a float it raises, and webui does not start. gradio is webui's own import.
+    gradio = sys.modules.get("gradio")
     for key, (default, label) in options.items():
-        shared.opts.add_option(key, shared.OptionInfo(default, label, section=SECTION))
+        number = gradio.Number if gradio is not None and isinstance(default, float) else None
+        shared.opts.add_option(key, shared.OptionInfo(default, label, number, section=SECTION))
