@@ -11,3 +11,5 @@ ROOT = os.path.dirname(HERE)
 for path in (os.path.join(ROOT, "extension"), os.path.join(HERE, "standin")):
     if path not in sys.path:
         sys.path.insert(0, path)
+
+from redis_server import redis_server  # noqa: E402,F401  (a real redis-server, for the Redis store's tests)

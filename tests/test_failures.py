@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from redis_server import redis_store
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # makes `standin` importable
 
@@ -25,9 +26,10 @@ from webui_taskqueue.webui import WebuiHost  # noqa: E402
 from webui_taskqueue.worker import Worker  # noqa: E402
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request, tmp_path):
-    found = MemoryStore() if request.param == "memory" else SQLiteStore(str(tmp_path / "tasks.sqlite3"))
+    found = (MemoryStore() if request.param == "memory" else redis_store(request) if request.param == "redis"
+          else SQLiteStore(str(tmp_path / "tasks.sqlite3")))
     yield found
     found.close()
 
