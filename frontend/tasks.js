@@ -6,11 +6,13 @@ import { api } from './api.js';
 import { h, setText, STATUS_LABEL } from './dom.js';
 import { isPolling, nudge, poll, stop } from './poll.js';
 import * as store from './store.js';
+import { isStreaming, onStreamChange, onStreamEvent, startStream } from './stream.js';
 import { fillCard, makeCard } from './taskcard.js';
 
 const RUNNING_EVERY = 1000;
 const QUEUED_EVERY = 3000;
 const LIST_EVERY = 10000; // new tasks from elsewhere (another tab, a script with the same key)
+const STREAMED_EVERY = 30000; // while the event stream is open: only a check now and then
 const PAGE = 30;
 
 const cards = new Map();    // task_id -> {li, parts...}
@@ -24,9 +26,9 @@ const $ = (id) => document.getElementById(id);
 // ---- polling ----------------------------------------------------------------------------
 
 function every(status) {
-  if (status === 'running') return RUNNING_EVERY;
-  if (status === 'queued') return QUEUED_EVERY;
-  return null;
+  if (status !== 'running' && status !== 'queued') return null;
+  if (isStreaming()) return STREAMED_EVERY;
+  return status === 'running' ? RUNNING_EVERY : QUEUED_EVERY;
 }
 
 async function tick(id) {
@@ -78,6 +80,34 @@ async function refreshPreview(id) {
   if (task && cards.has(id)) render(task);
   if (before) setTimeout(() => URL.revokeObjectURL(before.url), 5000);
 }
+
+// ---- the event stream (stream.js): applied as it comes; polling is the fallback ----------
+
+function applyEvent(kind, data) {
+  const id = data.task_id;
+  const task = id && store.get(id);
+  if (kind === 'final' && data.params) {
+    store.upsert(data); // the whole task object
+  } else if (!task) {
+    if (kind === 'submitted' || kind === 'started') poll(`task:${id}`, () => tick(id), 0); // from elsewhere
+  } else if (kind === 'progress') {
+    const { fraction, step, steps, job_no, job_count, eta_seconds } = data;
+    store.upsert({ ...task, status: 'running', position: null, ahead: null, eta_seconds,
+      progress: { fraction, step, steps, job_no, job_count, eta_seconds } });
+  } else if (kind === 'position') {
+    store.upsert({ ...task, position: data.position, ahead: data.ahead });
+  } else if (kind === 'preview') {
+    refreshPreview(id).catch(() => {});
+  } else if (kind !== 'submitted') {
+    nudge(`task:${id}`); // started (its full record), or ended and deleted since: ask
+  }
+}
+
+onStreamEvent(applyEvent);
+onStreamChange((open) => {
+  if (open) return;
+  for (const task of store.all()) if (store.isLive(task)) nudge(`task:${task.task_id}`); // polling takes over now
+});
 
 function dropPreview(id) {
   const p = previews.get(id);
@@ -132,6 +162,7 @@ export async function loadTasks() {
     if (e.status !== 0) errorBox.textContent = `Could not load your tasks: ${e.message}`;
   }
   poll('tasks:live', refreshLive, 0);
+  startStream();
 }
 
 export async function loadMore() {

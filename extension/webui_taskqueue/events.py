@@ -83,15 +83,20 @@ class EventHub:
         with self._cond:
             return len(self._subs)
 
-    def close(self, timeout: float = 2.0) -> None:
-        """The queue stops: every stream ends (a server waits for open answers)."""
+    def end_streams(self) -> None:
+        """Every open stream ends (the server is stopping: it waits for open answers)."""
         with self._cond:
-            self._closed = True
             subs, self._subs = list(self._subs), set()
-            thread = self._thread
-            self._cond.notify_all()
         for sub in subs:
             _hand(sub, None)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """The queue stops: open streams end, later ones end at once."""
+        with self._cond:
+            self._closed = True
+            thread = self._thread
+            self._cond.notify_all()
+        self.end_streams()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 

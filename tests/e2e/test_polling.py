@@ -1,5 +1,6 @@
 """Polling only what is live: ~1 s for a running task (with its preview), ~3 s for a
-queued one, never for a final one, and much less while the tab is hidden."""
+queued one, never for a final one, and much less while the tab is hidden. That is the
+page without its event stream (test_stream.py): here the stream is refused."""
 
 import re
 import time
@@ -29,7 +30,9 @@ def test_only_live_tasks_are_polled(start_server, make_ui):
     api = server.client()
     final = api.submit({"prompt": "already done", "width": 64, "height": 64, "steps": 2})
     api.wait(final)
-    ui = make_ui(server.url).open()
+    ui = make_ui(server.url)
+    ui.page.route("**/v1/events", lambda route: route.abort())  # no stream: the page polls
+    ui.open()
     page = ui.page
     expect(ui.card(final).locator(".badge")).to_have_text("Done")
 

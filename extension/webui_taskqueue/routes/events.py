@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -27,7 +27,6 @@ from ..webhooks import MAX_URL, URL_PATTERN
 from .common import PREFIX, Caller, Links, QueueRoute, Services, answers
 
 KEEP_ALIVE = 15.0  # seconds between comments on an idle stream: proxies cut silent ones
-WATCH = 1.0  # how soon a stream ends once the server is told to stop
 RETRY_MS = 2000  # how soon a browser's EventSource reconnects
 SNAPSHOT_MOST = 500
 
@@ -58,6 +57,7 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
             raise Forbidden("only an admin may follow everyone's tasks")
         owner = None if all_users else who.user.name
         hub = services.events
+        _hubs.add(hub)
         sub = hub.subscribe(owner, asyncio.get_running_loop())
         return StreamingResponse(_stream(services, who, owner, sub, _event_id(last_event_id)),
                                  media_type="text/event-stream",
@@ -78,19 +78,14 @@ async def _stream(services: Services, who: Caller, owner: Optional[str], sub, la
         backlog, last = await run_in_threadpool(_backlog, services, who, owner, last_id)
         for event_id, kind, data in backlog:
             yield _frame(event_id, kind, data)
-        quiet = 0.0
-        while not _exiting.is_set():
+        while True:
             try:
-                event = await asyncio.wait_for(sub.queue.get(), WATCH)
+                event = await asyncio.wait_for(sub.queue.get(), KEEP_ALIVE)
             except asyncio.TimeoutError:
-                quiet += WATCH
-                if quiet >= KEEP_ALIVE:
-                    quiet = 0.0
-                    yield ": keep-alive\n\n"
+                yield ": keep-alive\n\n"
                 continue
-            if event is None:  # the queue stops
+            if event is None:  # the queue or the server stops
                 return
-            quiet = 0.0
             if event.id <= last:
                 continue
             last = event.id
@@ -162,7 +157,7 @@ def with_callback(schema: Dict[str, Any], openapi: str) -> Dict[str, Any]:
     return {**schema, "properties": {**schema["properties"], "callback_url": prop}}
 
 
-_exiting = threading.Event()
+_hubs: "weakref.WeakSet" = weakref.WeakSet()  # hubs with streams, whose streams end when uvicorn stops
 
 
 def watch_server_exit() -> None:
@@ -178,7 +173,8 @@ def watch_server_exit() -> None:
         return
 
     def handle_exit(self, sig, frame):
-        _exiting.set()
+        for hub in list(_hubs):
+            hub.end_streams()
         return original(self, sig, frame)
 
     handle_exit.task_queue_watch = True
