@@ -13,11 +13,11 @@ if _PACKAGE_DIR not in sys.path:
 
 from modules import script_callbacks  # noqa: E402
 
-from webui_taskqueue import runtime, shutdown, webui  # noqa: E402
+from webui_taskqueue import hosts, runtime, shutdown, webui  # noqa: E402
 
 
 def _on_app_started(_demo, app):
-    runtime.start(app, webui.WebuiHost())
+    runtime.start(app, hosts.select())  # the host is decided by the first start; a UI reload keeps it
     shutdown.install(runtime.stop)  # SIGINT, SIGTERM and exit: the running task is marked first
 
 

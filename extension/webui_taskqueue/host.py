@@ -86,6 +86,8 @@ class Host:
     with `lock` held; the rest may be called from any request thread."""
 
     lock: ContextManager  # webui's queue_lock: one generation at a time, ours or native
+    name: str = "webui"  # which program: "webui", "forge" (hosts.select decides, once)
+    refusal: Optional[str] = None  # why the worker must not start here (an unknown host)
 
     def checkpoints(self) -> Tuple[List[Checkpoint], Optional[str]]:
         """Known checkpoints and the title of the loaded one."""
@@ -108,6 +110,8 @@ class Host:
         raise NotImplementedError
 
     def resolve_vae(self, name: str) -> Optional[str]:
+        """VAE name -> as stored; None if unknown; ValueError(field, reason) when this
+        host cannot use such a choice at all."""
         raise NotImplementedError
 
     def resolve_sampler(self, sampler: Optional[str], scheduler: Optional[str]) -> Tuple[str, str]:

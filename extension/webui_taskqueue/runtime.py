@@ -202,6 +202,9 @@ def _build(host: Host) -> Runtime:
     services = Services(queue=service, accounts=Accounts(store, user_limits),
                         auth=Authenticator(store, host.api_credentials), events=EventHub(store, worker, planner))
     sender = Sender(store, lambda owner, task_id: task_object(services, owner, task_id), webhooks)
-    worker.start()
+    if host.refusal:  # routes answer, nothing runs
+        log.error("%s", host.refusal)
+    else:
+        worker.start()
     sender.start()
     return Runtime(store=store, worker=worker, services=services, root=root, sender=sender)

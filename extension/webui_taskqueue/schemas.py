@@ -276,6 +276,8 @@ class HealthPublic(Model):
     paused_reason: Optional[str] = None  # set when the queue paused itself (failures in a row)
     failures_in_a_row: int = 0
     last_errors: List[str] = []  # of the failures in a row, newest first
+    host: Optional[str] = None  # the program the queue runs in: "webui" or "forge"
+    host_error: Optional[str] = None  # why the worker did not start (a host it does not know)
 
 
 def iso(t: Optional[float]) -> Optional[str]:

@@ -118,8 +118,11 @@ class QueueService:
         if checkpoint is None:
             errors.append(error("checkpoint", f"unknown checkpoint {requested!r}" if requested else "webui has no checkpoint"))
         vae = params.pop("vae", None)
-        if vae is not None and self.host.resolve_vae(vae) is None:
-            errors.append(error("vae", f"unknown VAE {vae!r}"))
+        try:
+            if vae is not None and self.host.resolve_vae(vae) is None:
+                errors.append(error("vae", f"unknown VAE {vae!r}"))
+        except ValueError as e:  # a choice this host cannot make (Forge: "Automatic")
+            errors.append(error(*e.args))
         # webui's API defaults to its request model's sampler_index (Euler), not samplers[0]
         named, by_index = params.pop("sampler_name", None), params.pop("sampler_index", None)
         default = self.fields(kind.value).get("sampler_index")
@@ -236,7 +239,9 @@ class QueueService:
             "queued": self.store.count(TaskStatus.QUEUED),
             "running": self.store.count(TaskStatus.RUNNING),
             "paused": self.store.get_flag(PAUSED),
-            "worker": "running" if self.worker.is_alive() else "stopped",
+            "worker": "running" if self.worker.is_alive() else ("refused" if self.host.refusal else "stopped"),
+            "host": self.host.name,
+            "host_error": self.host.refusal,
             **self.worker.failures.summary(),  # why it paused itself, the last errors
         }
 

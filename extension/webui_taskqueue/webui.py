@@ -230,14 +230,7 @@ class WebuiHost(Host):
         if info is None or sd_models.checkpoint_aliases.get(info.title) is None:
             # process_images would silently fall back to the global model.
             raise RuntimeError(f"checkpoint {checkpoint!r} is no longer known to webui")
-        overrides = dict(params.get("override_settings") or {})
-        current = shared.opts.data.get("sd_model_checkpoint")
-        # The option's own spelling when it names this model already: nothing to change,
-        # nothing to restore (and nothing refused under --freeze-settings).
-        same = current is not None and sd_models.get_closet_checkpoint_match(current) is info
-        overrides["sd_model_checkpoint"] = current if same else info.title
-        if vae is not None:
-            overrides["sd_vae"] = vae
+        overrides = {**(params.get("override_settings") or {}), **self._model_settings(info, vae)}
         _refuse_frozen_settings(overrides)
 
         runner, selectable, script_args = self._script_args(kind, params)
@@ -245,12 +238,7 @@ class WebuiHost(Host):
         p.scripts = runner
         options = thread_options.install(shared.opts)
         try:
-            # The model goes through override_settings: loading it ourselves and then
-            # calling process_images would reload opts.sd_model_checkpoint (the revert
-            # trap). The options it writes stay the worker thread's own (ThreadOptions):
-            # webui's UI and API keep naming the default model while the task runs.
-            # SkipWritingToConfig keeps the load's own write private as well.
-            with options.private(), _skip_writing_to_config():
+            with self._task_model(overrides, options):
                 if selectable is not None:  # as webui's API: the runner runs the chosen script
                     p.script_args = script_args
                     processed = runner.run(p, *script_args)
@@ -261,10 +249,6 @@ class WebuiHost(Host):
                 raise RuntimeError(f"the script {params.get('script_name')!r} returned no images")
         finally:
             p.close()
-            if overrides.get("sd_vae", shared.opts.data.get("sd_vae")) != shared.opts.data.get("sd_vae"):
-                # the task's VAE stays loaded otherwise: a native job on the same
-                # checkpoint would not reload webui's own by itself
-                sd_vae.reload_vae_weights()
         first = processed.index_of_first_image  # grids in front of it (webui's and scripts')
         kept = first if selectable is not None else 0  # a script's grid is its result; a batch's, a copy
         return Outcome(
@@ -275,6 +259,33 @@ class WebuiHost(Host):
             interrupted=bool(shared.state.interrupted),
             info=processed.js(),
         )
+
+    def _model_settings(self, info: Any, vae: Optional[str]) -> Dict[str, Any]:
+        """The settings that name the task's model (and VAE), as override_settings."""
+        current = shared.opts.data.get("sd_model_checkpoint")
+        # The option's own spelling when it names this model already: nothing to change,
+        # nothing to restore (and nothing refused under --freeze-settings).
+        same = current is not None and sd_models.get_closet_checkpoint_match(current) is info
+        settings = {"sd_model_checkpoint": current if same else info.title}
+        if vae is not None:
+            settings["sd_vae"] = vae
+        return settings
+
+    @contextlib.contextmanager
+    def _task_model(self, overrides: Dict[str, Any], options: thread_options.ThreadOptions):
+        """Around the generation. The model goes through override_settings: loading it
+        ourselves and then calling process_images would reload opts.sd_model_checkpoint
+        (the revert trap). The options it writes stay the worker thread's own
+        (ThreadOptions): webui's UI and API keep naming the default model while the task
+        runs. SkipWritingToConfig keeps the load's own write private as well."""
+        try:
+            with options.private(), _skip_writing_to_config():
+                yield
+        finally:
+            if overrides.get("sd_vae", shared.opts.data.get("sd_vae")) != shared.opts.data.get("sd_vae"):
+                # the task's VAE stays loaded otherwise: a native job on the same
+                # checkpoint would not reload webui's own by itself
+                sd_vae.reload_vae_weights()
 
     # ---- from any thread ---------------------------------------------------------
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 FORGE_PACKAGES = ("modules_forge", "backend")
 _webui = {}  # the webui functions Forge mode replaces, to put back
+_forge_modules = {}  # Forge's packages while webui mode hides them
 
 
 class FakeInitialModel:
@@ -143,9 +144,9 @@ def apply(forge):
         _webui.update(process_images=processing.process_images, reload_in_loop=processing.reload_in_loop,
                       SkipWritingToConfig=sd_models.SkipWritingToConfig, reload_model_weights=sd_models.reload_model_weights,
                       reload_vae_weights=sd_vae.reload_vae_weights, model_data=sd_models.model_data)
-    for name in list(sys.modules):
+    for name in list(sys.modules):  # webui mode imports none of Forge's packages
         if name.split(".")[0] in FORGE_PACKAGES:
-            del sys.modules[name]  # imported again below, fresh, in Forge mode only
+            _forge_modules[name] = sys.modules.pop(name)
     if not forge:
         processing.process_images = _webui["process_images"]
         processing.reload_in_loop = _webui["reload_in_loop"]
@@ -155,8 +156,9 @@ def apply(forge):
         sd_models.model_data = _webui["model_data"]
         sd_models.model_data.__init__()
         return
+    sys.modules.update(_forge_modules)  # the same module objects again: code that imported them keeps them
     importlib.import_module("backend.memory_management")
-    importlib.import_module("modules_forge.main_entry")
+    importlib.import_module("modules_forge.main_entry").module_list.clear()
     processing.need_global_unload = False
     processing.process_images = process_images
     processing.reload_in_loop = _reload_in_loop

@@ -8,7 +8,7 @@ import torch
 
 from . import builtin_scripts, forge_mode
 
-from modules import (call_queue, errors, fifo_lock, hashes, infotext_utils, options, paths_internal, progress,
+from modules import (call_queue, errors, fifo_lock, hashes, infotext_utils, options, paths, paths_internal, progress,
                      script_callbacks, script_loading, scripts, sd_hijack, sd_models, sd_samplers, sd_vae, shared,
                      shared_cmd_options, shared_options, shared_state, ui)
 
@@ -31,6 +31,7 @@ def reset(ckpt_dir, data_dir, **flags):
     torch.set_num_threads(1)
 
     paths_internal.data_path = cmd_opts.data_dir
+    paths.models_path = os.path.dirname(cmd_opts.ckpt_dir)  # the VAE folder lies beside the checkpoints
     os.makedirs(cmd_opts.data_dir, exist_ok=True)
     cmd_opts.embeddings_dir = cmd_opts.embeddings_dir or os.path.join(cmd_opts.data_dir, "embeddings")
     cmd_opts.lora_dir = cmd_opts.lora_dir or os.path.join(cmd_opts.data_dir, "models", "Lora")
