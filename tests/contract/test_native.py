@@ -148,11 +148,13 @@ def _pixels(b64):
 @pytest.mark.parametrize("kind", ["txt2img", "img2img"])
 def test_the_door_answers_in_webui_s_own_shape(admin, people, models, kind):
     ann, _ = people
-    payload = short(admin, override_settings={"sd_model_checkpoint": models[1][0]})
+    # denoising_strength given: without it webui's API takes None, where a queued task
+    # takes the processing class's 0.75 (its info says so; the image is the same)
+    payload = short(admin, denoising_strength=0.5, override_settings={"sd_model_checkpoint": models[1][0]})
     if kind == "img2img":
         init = io.BytesIO()
         Image.new("RGB", (64, 64), (200, 40, 90)).save(init, format="PNG")
-        payload.update(init_images=[base64.b64encode(init.getvalue()).decode()], denoising_strength=0.5)
+        payload.update(init_images=[base64.b64encode(init.getvalue()).decode()])
     with native(ann) as http:
         plain = http.post(f"/sdapi/v1/{kind}", json=payload)
         assert plain.status_code == 200, plain.text
@@ -228,3 +230,28 @@ def test_a_client_that_leaves_cancels_its_queued_task(admin, people, paused, doo
             break
         assert time.monotonic() < deadline, tasks
         time.sleep(0.05)
+
+
+def test_with_webui_s_api_auth_its_names_are_the_callers(standin_factory):
+    server = standin_factory(step_seconds=0.05, extra_args=["--api-auth", "ann:pw-a,bob:pw-b"]).start()
+    ann, bob = (httpx.Client(base_url=server.url, auth=auth, timeout=60) for auth in (("ann", "pw-a"), ("bob", "pw-b")))
+    with ann, bob, httpx.Client(base_url=server.url, timeout=60) as nobody:
+        r = ann.post(f"{Q}/txt2img", json={**long_task(server.client()), "steps": 60})
+        assert r.status_code == 202, r.text
+        task_id = r.json()["task_id"]
+        deadline = time.monotonic() + 60
+        while ann.get(f"{Q}/tasks/{task_id}").json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert nobody.get("/sdapi/v1/progress").status_code == 401  # webui's own guard, as before
+        assert nobody.post("/sdapi/v1/interrupt").status_code == 401
+        assert bob.get("/sdapi/v1/progress").json()["state"]["job"] == ""
+        assert bob.post("/sdapi/v1/interrupt").status_code == 409
+        assert ann.get("/sdapi/v1/progress").json()["state"]["job"] == f"task-queue {task_id}"
+        assert ann.post("/sdapi/v1/options", json={"task_queue_native_door": True}).status_code == 200
+        r = bob.post("/sdapi/v1/txt2img", json=short(server.client()))  # waits for ann's task, then runs as bob's
+        assert r.status_code == 200 and len(r.json()["images"]) == 1, r.text
+        assert ann.get(f"{Q}/tasks/{task_id}").json()["status"] == "done"
+        mine = bob.get(f"{Q}/tasks").json()["data"]
+        assert [t["owner"] for t in mine] == ["bob"] and mine[0]["status"] == "done", mine
+        assert nobody.post("/sdapi/v1/txt2img", json=short(server.client())).status_code == 401

@@ -33,11 +33,15 @@ def _type(annotation):
 
 
 def _model(name, cls, extra):
+    # As webui merges the __init__ parameters of every class in the MRO: the fields in the
+    # class's order, each with its base class's default where a base has the field
+    # (Txt2Img's denoising_strength: 0.75 in the class, None in the API).
     fields = {}
-    for f in dataclasses.fields(cls):
-        if f.init and f.name not in API_NOT_ALLOWED:
-            default = None if isinstance(f.default, property) or f.default is dataclasses.MISSING else f.default
-            fields[f.name] = (_type(f.type), default)
+    for klass in cls.__mro__:
+        for f in dataclasses.fields(klass) if dataclasses.is_dataclass(klass) else ():
+            if f.init and f.name not in API_NOT_ALLOWED:
+                default = None if isinstance(f.default, property) or f.default is dataclasses.MISSING else f.default
+                fields[f.name] = (_type(f.type), default)
     fields.update({key: (Optional[kind], default) for key, (kind, default) in extra.items()})
     return create_model(name, **fields)
 
