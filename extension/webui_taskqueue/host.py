@@ -79,7 +79,6 @@ class Outcome:
     grids: List[Any] = dataclasses.field(default_factory=list)  # a script's (X/Y/Z plot, prompt matrix)
     grid_infotexts: List[str] = dataclasses.field(default_factory=list)
     info: Optional[str] = None  # webui's processed.js(): the "info" its own API answers with
-    info: Optional[str] = None  # webui's processed.js(): the "info" its own API answers with
 
 
 class Host:
@@ -131,12 +130,6 @@ class Host:
 
     def api_credentials(self) -> Dict[str, str]:
         """webui's --api-auth names and passwords; empty when it runs without."""
-        raise NotImplementedError
-
-    def native_request(self, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        """`body` as webui's own /sdapi/v1/txt2img or img2img parses it and echoes it
-        back as "parameters": every field, defaults filled in, unknown keys left out.
-        PayloadError when webui's request model refuses it."""
         raise NotImplementedError
 
     def native_request(self, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:

@@ -23,7 +23,6 @@ from PIL import Image, PngImagePlugin
 THUMBNAIL_SIZE = 256  # the longer side, in pixels
 PARTIAL = ".partial"  # never a task id (those are hex)
 INFO = "info.json"  # webui's generation info (processed.js()), beside the images
-INFO = "info.json"  # webui's generation info (processed.js()), beside the images
 
 
 def is_grid(name: str) -> bool:
@@ -73,14 +72,6 @@ class ImageStore:
     def path(self, task_id: str, name: str) -> Optional[str]:
         path = os.path.join(self.root, task_id, name)
         return path if os.path.isfile(path) else None
-
-    def info(self, task_id: str) -> Optional[str]:
-        """webui's generation info saved with the images (None: the task has none)."""
-        path = os.path.join(self.root, task_id, INFO)
-        if not os.path.isfile(path):
-            return None
-        with open(path, encoding="utf-8") as f:
-            return f.read()
 
     def info(self, task_id: str) -> Optional[str]:
         """webui's generation info saved with the images (None: the task has none)."""

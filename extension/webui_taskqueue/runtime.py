@@ -59,7 +59,6 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_readahead": (True, "Read the next task's checkpoint into memory while a task runs"),
     "task_queue_pause_after_failures": (5, "Pause the queue after this many tasks failed in a row, until an admin resumes it (0: never)"),
     **doors.SETTINGS,  # webui's own API: the guard, and the door into the queue
-    **doors.SETTINGS,  # webui's own API: the guard, and the door into the queue
     # webhooks (callback_url): where they may go, and how hard they are tried
     "task_queue_callback_hosts": ("", "Webhooks: allowed callback hosts, comma-separated names, *.domains, addresses or networks; listed hosts may be private (empty: any public host)"),
     "task_queue_callback_tries": (8, "Webhooks: tries per delivery before giving up"),
@@ -132,7 +131,6 @@ def start(app, host: Host) -> Runtime:
         if app not in _runtime.apps:
             runtime = _runtime
             app.include_router(build_router(lambda: runtime.services))
-            native.install(app, lambda: runtime.services if _runtime is runtime else None)  # ahead of webui's
             native.install(app, lambda: runtime.services if _runtime is runtime else None)  # ahead of webui's
             # ES modules need this type; webui registers it only when its gradio UI loads
             mimetypes.add_type("application/javascript", ".js")

@@ -276,24 +276,6 @@ class Worker:
             return self._current.task_id
         return self._finishing[0] if self._finishing is not None else None
 
-    def holder(self) -> Tuple[int, Optional[str]]:
-        """(tasks started so far, the id of the task whose job webui's global state holds:
-        from its begin() until it is recorded; None between tasks). webui's own routes
-        read that state, so the native guard (doors.py) asks who holds it."""
-        with self._switch:
-            return self._generation, self._holder_id()
-
-    def with_holder(self, act: Callable[[Optional[str]], Any]) -> Any:
-        """`act(holder id)` while no task can begin or end: what webui's own interrupt
-        and skip hit is then decided by who holds its state."""
-        with self._switch:
-            return act(self._holder_id())
-
-    def _holder_id(self) -> Optional[str]:
-        if self._current is not None:
-            return self._current.task_id
-        return self._finishing[0] if self._finishing is not None else None
-
     def running_id(self) -> Optional[str]:
         with self._switch:
             return self._current.task_id if self._current else None

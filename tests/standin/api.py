@@ -11,7 +11,6 @@ from PIL import Image, PngImagePlugin
 
 from modules import call_queue, processing, progress, sd_hijack, sd_models, sd_samplers, sd_schedulers, sd_vae, shared
 from modules.api import models
-from modules.api import models
 
 _NOT_PROCESSING_ARGS = ("script_name", "script_args", "alwayson_scripts", "infotext", "send_images", "save_images", "include_init_images")
 
