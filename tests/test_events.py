@@ -160,3 +160,22 @@ def test_a_stream_is_handed_only_events_after_it_subscribed(hub):
         assert store.get("a1").status == TaskStatus.CANCELLED
     finally:
         loop.close()
+
+
+def test_live_events_are_logged_only_for_owners_someone_follows(hub):
+    store, worker, planner, clock = hub.fakes
+    loop = asyncio.new_event_loop()
+    try:
+        hub.subscribe("carol", loop)  # follows nobody who has tasks
+        add(store, "a1", "ann")
+        store.start("a1", 1.0)
+        worker.running, worker.step = "a1", 3
+        planner.plan = FakePlan([light("b1", "bob")])
+        hub.run_once()
+        assert [e.kind for e in store.events_after(0)] == ["submitted", "started"]
+        hub.subscribe("ann", loop)
+        clock[0] += 1
+        hub.run_once()
+        assert [e.kind for e in store.events_after(0)][2:] == ["progress", "preview"]  # bob: still nobody
+    finally:
+        loop.close()

@@ -5,9 +5,9 @@ them. While at least one stream is open, the hub's thread adds the live events, 
 `tick` seconds and never on the worker's thread: `progress` of the running task (at
 most every `PROGRESS_EVERY` seconds, when it moved), `preview` (at most once a second,
 while steps advance) and `position` (when the plan changed, for the first
-`POSITIONS_SHOWN` places). Then it reads what is new in the log, once for all streams,
-and hands each stream its caller's events. With no stream open the thread sleeps:
-idle, it costs nothing."""
+`POSITIONS_SHOWN` places), for the owners whose streams are open. Then it reads what
+is new in the log, once for all streams, and hands each stream its caller's events.
+With no stream open the thread sleeps: idle, it costs nothing."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ class EventHub:
             if self._last is None:
                 self._last = self.store.event_bounds()[1]
             sub = Subscription(owner, loop, asyncio.Queue(), floor=self._last)
+            self._plan = None  # positions of the owners followed now, at the next tick
             if self._closed:
                 sub.queue.put_nowait(None)
                 return sub
@@ -121,7 +122,9 @@ class EventHub:
     def run_once(self) -> None:
         """One tick: log the live events that are due, hand out what is new."""
         now = self.clock()
-        live = self._live(now)
+        with self._cond:
+            watched = {sub.owner for sub in self._subs}
+        live = self._live(now, lambda owner: None in watched or owner in watched)
         if live:
             self.store.append_events(live, now)
         with self._cond:
@@ -140,14 +143,15 @@ class EventHub:
             if len(found) < READ_AT_ONCE:
                 break
 
-    def _live(self, now: float) -> List[NewEvent]:
+    def _live(self, now: float, followed: Callable[[str], bool]) -> List[NewEvent]:
+        """The live events due now, of owners someone follows (idle streams: none)."""
         live: List[NewEvent] = []
         running = self.worker.running_id()
         progress = self.worker.progress(running) if running else None
-        if running and progress is not None:
-            if self._owner[0] != running:
-                task = self.store.get(running)
-                self._owner = (running, task.owner if task else "")
+        if running and self._owner[0] != running:
+            task = self.store.get(running)
+            self._owner = (running, task.owner if task else "")
+        if running and progress is not None and followed(self._owner[1]):
             owner = self._owner[1]
             moved = (progress.step, progress.job_no)
             last_task, last_moved, last_at = self._progress
@@ -167,6 +171,8 @@ class EventHub:
             ahead_of_all = 1 if running else 0
             positions = {}
             for place, light in enumerate(plan.waiting(0, POSITIONS_SHOWN), start=1):
+                if not followed(light.owner):
+                    continue
                 positions[light.task_id] = place
                 if self._positions.get(light.task_id) != place:
                     live.append((light.owner, light.task_id, POSITION, {
