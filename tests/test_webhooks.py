@@ -123,3 +123,19 @@ def test_the_sender_gives_up_after_the_tries_and_at_once_on_a_host_no_longer_all
 def test_a_real_post_reports_no_answer_as_an_error():
     status, error = webhooks.post("http://127.0.0.1:9/x", b"{}", {}, timeout=1.0)  # port 9: nobody listens
     assert status is None and "Error" in error
+
+
+def test_the_readmes_verification_snippet_accepts_ours_and_refuses_forgeries_and_replays():
+    import os
+    import re
+
+    readme = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")).read()
+    snippet = next(block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "def verify" in block)
+    scope = {}
+    exec(snippet, scope)
+    body = json.dumps({"task_id": "t1", "status": "done"}).encode()
+    header = sign("s3cret", body, 1000)
+    assert scope["verify"]("s3cret", header, body, now=1010)
+    assert not scope["verify"]("s3cret", header, body.replace(b"done", b"failed"), now=1010)
+    assert not scope["verify"]("s3cret", header, body, now=1000 + 301)
+    assert not scope["verify"]("other", header, body, now=1010)
