@@ -123,6 +123,13 @@ def test_the_sender_gives_up_after_the_tries_and_at_once_on_a_host_no_longer_all
 def test_a_real_post_reports_no_answer_as_an_error():
     status, error = webhooks.post("http://127.0.0.1:9/x", b"{}", {}, timeout=1.0)  # port 9: nobody listens
     assert status is None and "Error" in error
+    status, error = webhooks.post("http://127.0.0.1:9/\u0100", b"{}", {}, timeout=1.0)  # not sendable
+    assert status is None and error
+
+
+def test_a_name_that_cannot_be_resolved_or_spelled_is_a_problem_not_an_error():
+    assert "cannot be resolved" in webhooks.resolved_problem("http://" + "\u0100" * 70 + "/", "")
+    assert webhooks.url_problem("http://example.org/\n", "") is not None
 
 
 def test_the_readmes_verification_snippet_accepts_ours_and_refuses_forgeries_and_replays():

@@ -71,7 +71,7 @@ def url_problem(url: Any, hosts: str) -> Optional[str]:
         return "must be an http or https URL"
     if len(url) > MAX_URL:
         return f"must be at most {MAX_URL} characters"
-    if not re.match(URL_PATTERN, url):
+    if not re.fullmatch(URL_PATTERN, url):
         return "must be an http or https URL: http(s)://host[:port][/path], without spaces or a user name"
     try:
         parts = urlsplit(url)
@@ -93,7 +93,7 @@ def resolved_problem(url: str, hosts: str) -> Optional[str]:
         return _host_problem(host, allowed, [host])
     try:
         addresses = sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
-    except OSError as e:
+    except (OSError, ValueError) as e:  # ValueError: UnicodeError of a name IDNA cannot spell
         return f"the callback host {host!r} cannot be resolved ({e})"
     return _host_problem(host, allowed, addresses)
 
@@ -139,7 +139,7 @@ def post(url: str, body: bytes, headers: Dict[str, str], timeout: float) -> Tupl
         response = connection.getresponse()
         response.read(65536)
         return response.status, None
-    except (OSError, http.client.HTTPException) as e:
+    except (OSError, http.client.HTTPException, ValueError) as e:  # ValueError: a URL http.client cannot send
         return None, f"{type(e).__name__}: {e}"[:500]
     finally:
         connection.close()
