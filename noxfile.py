@@ -13,6 +13,10 @@ STANDIN = ["torch==2.13.0", "safetensors", "numpy", "Pillow", "uvicorn", "httpx"
 # the property-based fuzzer over the served OpenAPI document (tests/contract/test_fuzz.py);
 # it installs beside either set without moving a pin
 FUZZER = ["schemathesis"]
+# the Redis store's client (a queue several boxes share); the tests start their own
+# redis-server (Debian's package, which .ci/run installs)
+REDIS = ["redis"]
+REDIS_CONTRACT = ["generation", "users", "scheduling", "durability"]
 DEPENDENCY_SETS = {
     # what webui v1.10.1 pins (requirements_versions.txt) and what fastapi 0.94 allows
     "webui-1.10.1": ["fastapi==0.94.0", "starlette==0.26.1", "pydantic==1.10.21", "httpx==0.24.1", "Pillow==9.5.0"],
@@ -25,15 +29,25 @@ DEPENDENCY_SETS = {
 def tests(session, deps):
     """Unit and contract tests, once per dependency set (against a real webui as well
     when TASK_QUEUE_WEBUI_URL is set)."""
-    session.install(*STANDIN, *FUZZER, *DEPENDENCY_SETS[deps])
+    session.install(*STANDIN, *FUZZER, *REDIS, *DEPENDENCY_SETS[deps])
     session.run("python", "-c", "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)")
     session.run("pytest", "-q", "tests", "--ignore=tests/e2e", *session.posargs)
 
 
 @nox.session
+@nox.parametrize("deps", list(DEPENDENCY_SETS))
+def contract_redis(session, deps):
+    """The contract suites of generation, users, scheduling and durability with the
+    stand-in's queue in Redis (a redis-server started for the run)."""
+    session.install(*STANDIN, *REDIS, *DEPENDENCY_SETS[deps])
+    session.run("pytest", "-q", *[f"tests/contract/test_{name}.py" for name in REDIS_CONTRACT], *session.posargs,
+                env={"TASK_QUEUE_STANDIN_STORE": "redis"})
+
+
+@nox.session
 def bench(session):
     """`nox -s bench -- overhead`: queue vs native on the same host, one run."""
-    session.install(*STANDIN, "fastapi", "pydantic>=2")
+    session.install(*STANDIN, *REDIS, "fastapi", "pydantic>=2")
     names = session.posargs or ["overhead"]
     for name in names:
         session.run("python", os.path.join("tests", "bench", f"{name}.py"))
@@ -43,7 +57,7 @@ def bench(session):
 def demo(session):
     """The stand-in webui with this extension and two small checkpoints:
     `nox -s demo -- --port 7860`."""
-    session.install(*STANDIN, "fastapi", "pydantic>=2")
+    session.install(*STANDIN, *REDIS, "fastapi", "pydantic>=2")
     session.run("python", os.path.join("tests", "demo.py"), *session.posargs)
 
 

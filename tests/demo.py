@@ -36,7 +36,7 @@ def main():
         make_loras_and_embeddings(data)
     if args.admin_key:
         queue_dir = os.path.join(data, "task-queue")
-        accounts = cli.Accounts(cli.SQLiteStore(os.path.join(queue_dir, "tasks.sqlite3")), user_limits=dict)
+        accounts = cli.Accounts(cli.open_store(queue_dir), user_limits=dict)
         if accounts.store.get_user("admin") is None:
             accounts.create(cli.CLI, "admin", "admin", key=args.admin_key)
         accounts.store.close()

@@ -44,6 +44,19 @@ def fresh(store):
         other.close()
 
 
+def test_a_box_hears_of_work_queued_or_resumed_on_another(boxes):
+    a, b = boxes
+    heard = threading.Event()
+    a.on_work(heard.set)
+    while dict(b._redis.pubsub_numsub(b.prefix + "work"))[b.prefix + "work"] == 0:
+        time.sleep(0.01)  # until the server has the subscription
+    b.add(make("t1"))
+    assert heard.wait(10)
+    heard.clear()
+    b.set_flag("paused", False)
+    assert heard.wait(10)
+
+
 def test_prefixes_keep_queues_apart(redis_server):
     from webui_taskqueue.redis_store import RedisStore
 

@@ -9,8 +9,9 @@
     python -m webui_taskqueue users set-role alice admin
 
 It finds the queue's database the way webui does (webui's folder, and Settings > Task
-queue > Folder in its config.json); `--dir` or TASK_QUEUE_DIR says it outright. Needs
-nothing beyond the standard library."""
+queue > Folder in its config.json); `--dir` or TASK_QUEUE_DIR says it outright. A queue
+on Redis (Settings > Task queue > Redis URL, or TASK_QUEUE_REDIS_URL) is found the same
+way. Needs nothing beyond the standard library (and `redis` for a queue on Redis)."""
 
 from __future__ import annotations
 
@@ -18,39 +19,53 @@ import argparse
 import json
 import os
 import sys
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from .accounts import CLI, Accounts, AccountConflict, UnknownUser
 from .auth import Forbidden
 from .errors import PayloadError
-from .sqlite_store import SQLiteStore
+from .store import Store
+from .stores import open_store as open_configured
 from .users import LIMIT_NAMES
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def queue_dir() -> str:
-    """Where webui keeps the queue: <webui>/task-queue, or the folder its settings name.
-    webui is the folder above the `extensions` folder this copy is in (the working
-    directory counts too: a symlinked extension resolves to its target)."""
+def webui_root() -> Optional[str]:
+    """webui's folder: the one above the `extensions` folder this copy is in (the working
+    directory counts too: a symlinked extension resolves to its target); None if none."""
     for start in (PACKAGE_DIR, os.environ.get("PWD") or os.getcwd()):
         folder = start
         while os.path.dirname(folder) != folder:
             parent = os.path.dirname(folder)
             if os.path.basename(parent) == "extensions" and os.path.isfile(os.path.join(os.path.dirname(parent), "launch.py")):
-                return _configured_dir(os.path.dirname(parent))
+                return os.path.dirname(parent)
             folder = parent
-    raise SystemExit("cannot tell where webui keeps the queue (this copy is not in webui's extensions "
-                     "folder): pass --dir, or set TASK_QUEUE_DIR")
+    return None
 
 
-def _configured_dir(webui: str) -> str:
+def queue_dir() -> str:
+    """Where webui keeps the queue: <webui>/task-queue, or the folder its settings name."""
+    webui = webui_root()
+    if webui is None:
+        raise SystemExit("cannot tell where webui keeps the queue (this copy is not in webui's extensions "
+                         "folder): pass --dir, or set TASK_QUEUE_DIR")
+    return _config(webui).get("task_queue_dir") or os.path.join(webui, "task-queue")
+
+
+def _config(webui: str) -> Dict[str, Any]:
     try:
         with open(os.path.join(webui, "config.json"), encoding="utf-8") as f:
-            configured = json.load(f).get("task_queue_dir")
+            return json.load(f)
     except (OSError, ValueError):
-        configured = None
-    return configured or os.path.join(webui, "task-queue")
+        return {}
+
+
+def open_store(folder: str, webui: Optional[str] = None) -> Store:
+    """The queue's store as webui opens it: SQLite in `folder`, or Redis when a URL is
+    set (the environment, or webui's settings when `webui` is given)."""
+    config = _config(webui) if webui else {}
+    return open_configured(folder, lambda name, default: config.get(name) or default)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -82,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
     folder = args.dir or queue_dir()
-    store = SQLiteStore(os.path.join(folder, "tasks.sqlite3"))
+    store = open_store(folder, None if args.dir else webui_root())
     accounts = Accounts(store, user_limits=dict)
     try:
         return _run(accounts, args)

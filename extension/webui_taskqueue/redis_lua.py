@@ -135,7 +135,10 @@ redis.call('ZADD', P .. 'o:' .. owner, seq, id)
 index(id, owner, status, seq)
 for i = 11 + 2 * npairs, #ARGV do redis.call('RPUSH', P .. 'in:' .. id, ARGV[i]) end
 redis.call('ZADD', subs, now, seq)
-if status == 'queued' then refresh(id) end
+if status == 'queued' then
+  refresh(id)
+  redis.call('PUBLISH', P .. 'work', id)  -- wakes the other boxes' workers
+end
 log_event(owner, id, 'submitted', status_data(id, 'queued'), now)
 queue_changed()
 return {'ok'}

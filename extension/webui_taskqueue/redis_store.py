@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import secrets
 import threading
+import time
 from typing import Any, Dict, List, Optional
 
 from . import push_store, redis_lua
@@ -23,10 +25,11 @@ from .redis_push import RedisPush
 from .redis_users import RedisUsers
 from .scheduler import Queued
 from .store import HOUR, Store, check_quota
+from .stores import DEFAULT_PREFIX
 from .tasks import TRANSITIONS, InvalidTransition, Task, TaskStatus, TaskType, check_transition
 from .users import Usage
 
-DEFAULT_PREFIX = "taskqueue:"
+log = logging.getLogger(__name__)
 FIELDS = [f.name for f in dataclasses.fields(Task)]
 
 
@@ -48,6 +51,7 @@ class RedisStore(RedisUsers, RedisPush, Store):
         self._lock = threading.Lock()
         self._queued: Dict[str, Queued] = {}
         self._version = -1
+        self._listener = None  # the thread that hears of other boxes' work (on_work)
 
     def _k(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -69,7 +73,24 @@ class RedisStore(RedisUsers, RedisPush, Store):
                 except self._errors.WatchError:
                     continue
 
+    def on_work(self, wake):
+        """A task queued or the queue resumed on any box: Redis publishes it, a thread
+        of ours hears it. After a lost connection, `wake` too: what was said meanwhile
+        went unheard, and the worker looks at the store itself."""
+
+        def failed(error, pubsub, thread):
+            log.warning("task queue: lost Redis while listening for work (%s); listening again", error)
+            time.sleep(1.0)
+            wake()
+
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(**{self._k("work"): lambda message: wake()})
+        self._listener = pubsub.run_in_thread(sleep_time=1.0, daemon=True, exception_handler=failed)
+
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener.join(5)
         self._redis.close()
 
     # ---- tasks -------------------------------------------------------------------------
@@ -209,7 +230,10 @@ class RedisStore(RedisUsers, RedisPush, Store):
         return self._redis.hget(self._k("flags"), name) == "1"
 
     def set_flag(self, name, value):
-        self._redis.hset(self._k("flags"), name, "1" if value else "0")
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._k("flags"), name, "1" if value else "0")
+            pipe.publish(self._k("work"), "")  # (a resumed queue has work for every box)
+            pipe.execute()
 
     def secret(self, name):
         self._redis.hsetnx(self._k("secrets"), name, secrets.token_hex(32))

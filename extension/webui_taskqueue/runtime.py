@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from fastapi.staticfiles import StaticFiles
 
-from . import doors, recovery
+from . import doors, recovery, stores
 from .accounts import Accounts
 from .auth import Authenticator
 from .events import EventHub
@@ -27,7 +27,7 @@ from .routes import Services, build_router, native
 from .routes.events import task_object
 from .scheduler import Policy
 from .service import QueueService
-from .sqlite_store import SQLiteStore
+from .store import Store
 from .tasks import InvalidTransition, TaskStatus
 from .webhooks import Policy as WebhookPolicy, Sender
 from .worker import Worker
@@ -58,12 +58,13 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_max_delay": (120, "Fewer model switches: most seconds a task may wait beyond its fair turn"),
     "task_queue_readahead": (True, "Read the next task's checkpoint into memory while a task runs"),
     "task_queue_pause_after_failures": (5, "Pause the queue after this many tasks failed in a row, until an admin resumes it (0: never)"),
-    **doors.SETTINGS,  # webui's own API: the guard, and the door into the queue
     # webhooks (callback_url): where they may go, and how hard they are tried
     "task_queue_callback_hosts": ("", "Webhooks: allowed callback hosts, comma-separated names, *.domains, addresses or networks; listed hosts may be private (empty: any public host)"),
     "task_queue_callback_tries": (8, "Webhooks: tries per delivery before giving up"),
     "task_queue_callback_retry_seconds": (10.0, "Webhooks: seconds before the second try, doubled for each try after it (at most an hour)"),
     "task_queue_callback_timeout": (10.0, "Webhooks: seconds one try may wait for the receiver"),
+    **doors.SETTINGS,  # webui's own API: the guard, and the door into the queue
+    **stores.SETTINGS,  # a queue shared by several boxes through Redis
 }
 
 
@@ -108,7 +109,7 @@ def webhook_policy_from(host: Host) -> WebhookPolicy:
 
 @dataclasses.dataclass
 class Runtime:
-    store: SQLiteStore
+    store: Store
     worker: Worker
     services: Services
     root: str
@@ -177,13 +178,9 @@ def stop(timeout: float = STOP_SECONDS) -> None:
     store.close()
 
 
-def database_path(root: str) -> str:
-    return os.path.join(root, "tasks.sqlite3")
-
-
 def _build(host: Host) -> Runtime:
     root = host.option("task_queue_dir", "") or host.data_dir()
-    store = SQLiteStore(database_path(root))
+    store = stores.open_store(root, host.option)
     images = ImageStore(os.path.join(root, "images"))
     recovered = recovery.recover(store, images, time.time())
     if recovered.failed:
@@ -195,6 +192,7 @@ def _build(host: Host) -> Runtime:
     readahead = ReadAhead() if host.option("task_queue_readahead", True) else None
     worker = Worker(store, host, images, planner, readahead, pause_after=lambda: host.option(
         "task_queue_pause_after_failures", SETTINGS["task_queue_pause_after_failures"][0]))
+    store.on_work(worker.notify)  # a task queued on another box (a shared store)
     user_limits = lambda: user_limits_from(host)  # noqa: E731
     webhooks = lambda: webhook_policy_from(host)  # noqa: E731
     service = QueueService(store, host, worker, images, planner, limits=lambda: limits_from(host),

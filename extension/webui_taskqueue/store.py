@@ -8,7 +8,7 @@ import copy
 import dataclasses
 import secrets
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .inputs import split as split_inputs
 from .push_store import STARTED, SUBMITTED, MemoryPush, PushStore
@@ -160,6 +160,11 @@ class Store(PushStore):
     def delete_key(self, name: str, prefix: str) -> None:
         """KeyError when the user has no key with that prefix."""
         raise NotImplementedError
+
+    def on_work(self, wake: Callable[[], None]) -> None:
+        """Call `wake` (from a thread of the store's) when another process queues a task
+        or resumes the queue. A store of one process does nothing: its own writers wake
+        the worker."""
 
     def close(self) -> None:
         pass

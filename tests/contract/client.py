@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 
 import httpx
 from PIL import Image
@@ -16,6 +17,7 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STANDIN = os.path.join(ROOT, "tests", "standin")
 FINAL = {"done", "failed", "interrupted", "cancelled"}
+REDIS_URL_ENV, REDIS_PREFIX_ENV = "TASK_QUEUE_REDIS_URL", "TASK_QUEUE_REDIS_PREFIX"
 
 
 class QueueClient:
@@ -124,7 +126,8 @@ def standin_mode():
 class StandIn:
     """The stand-in webui with this extension, as its own process, on loopback."""
 
-    def __init__(self, folder, step_seconds=0.05, checkpoints=("modelA", "modelB"), extra_args=(), admin_key=None):
+    def __init__(self, folder, step_seconds=0.05, checkpoints=("modelA", "modelB"), extra_args=(), admin_key=None,
+                 redis_prefix=None):
         """`admin_key`: start with users, one admin "admin" with this key (as
         `nox -s demo -- --admin-key KEY` does); None: open mode."""
         self.folder = str(folder)
@@ -135,6 +138,11 @@ class StandIn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
+        # on a shared Redis (TASK_QUEUE_REDIS_URL), each stand-in has a queue of its own,
+        # kept across its restarts; several can share one with `redis_prefix`
+        self.env = dict(os.environ)
+        if os.environ.get(REDIS_URL_ENV):
+            self.env[REDIS_PREFIX_ENV] = redis_prefix or f"standin-{uuid.uuid4().hex[:12]}:"
         os.makedirs(self.ckpt_dir, exist_ok=True)
         os.makedirs(self.data_dir, exist_ok=True)
         sys.path.insert(0, STANDIN) if STANDIN not in sys.path else None
@@ -146,13 +154,13 @@ class StandIn:
 
     def start(self, timeout=60):
         if self.admin_key:
-            add_admin(os.path.join(self.data_dir, "task-queue"), self.admin_key)
+            add_admin(os.path.join(self.data_dir, "task-queue"), self.admin_key, env=self.env)
         self.log = open(os.path.join(self.folder, "server.log"), "ab")
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(STANDIN, "server.py"), "--port", str(self.port),
              "--ckpt-dir", self.ckpt_dir, "--data-dir", self.data_dir, "--extension-dir", ROOT,
              "--step-seconds", str(self.step_seconds), *self.extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, env=self.env,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -186,11 +194,11 @@ class StandIn:
         return QueueClient(self.url, real=False, key=self.admin_key)
 
 
-def add_admin(queue_dir, key, name="admin"):
+def add_admin(queue_dir, key, name="admin", env=None):
     """The owner's command line, as before webui starts: an admin with this key
     (kept when it exists already, as on a restart)."""
     out = subprocess.run(
         [sys.executable, "-m", "webui_taskqueue", "--dir", queue_dir, "users", "add", name, "--admin", "--key", key],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "extension")),
+        capture_output=True, text=True, env=dict(env or os.environ, PYTHONPATH=os.path.join(ROOT, "extension")),
     )
     assert out.returncode == 0 or "exists" in out.stderr, out.stderr

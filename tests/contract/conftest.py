@@ -6,25 +6,53 @@ tests add users of their own. With TASK_QUEUE_WEBUI_URL set (e.g. http://127.0.0
 the same tests run against that real webui instead, as the admin whose key is in
 TASK_QUEUE_ADMIN_KEY (without it: open mode, and the users tests skip); tests that need
 to kill and restart the server, or to tune the stand-in, run on the stand-in only and
-skip otherwise."""
+skip otherwise.
+
+With TASK_QUEUE_STANDIN_STORE=redis the stand-in keeps its queue in Redis: at
+TASK_QUEUE_REDIS_URL, or on a redis-server started here for the session."""
 
 import os
 import uuid
 
 import pytest
 
-from .client import MODE_ENV, QueueClient, StandIn, standin_mode
+from redis_server import RedisServer, require as require_redis
+
+from .client import MODE_ENV, REDIS_URL_ENV, QueueClient, StandIn, standin_mode
 
 URL_ENV = "TASK_QUEUE_WEBUI_URL"
 ADMIN_KEY_ENV = "TASK_QUEUE_ADMIN_KEY"
 STANDIN_ADMIN_KEY = "tq_contract-admin-key-0123456789"
+STORE_ENV = "TASK_QUEUE_STANDIN_STORE"
 
 
 def pytest_report_header(config):
     url = os.environ.get(URL_ENV)
     if url:
         return f"contract target: real webui at {url}"
-    return f"contract target: stand-in, as {standin_mode()} (set {MODE_ENV}=webui|forge; {URL_ENV} for a real one)"
+    store = os.environ.get(STORE_ENV) or "sqlite"
+    return (f"contract target: stand-in, as {standin_mode()} on {store} (set {MODE_ENV}=webui|forge, "
+            f"{STORE_ENV}=sqlite|redis; {URL_ENV} for a real one)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def standin_store(tmp_path_factory):
+    """The stand-ins' store: SQLite, or Redis with TASK_QUEUE_STANDIN_STORE=redis (each
+    stand-in gets a key prefix of its own: client.StandIn)."""
+    store = os.environ.get(STORE_ENV) or "sqlite"
+    if store not in ("sqlite", "redis"):
+        raise ValueError(f"{STORE_ENV}={store!r}: sqlite or redis")
+    if store == "sqlite" or os.environ.get(URL_ENV) or os.environ.get(REDIS_URL_ENV):
+        yield store
+        return
+    require_redis()
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    os.environ[REDIS_URL_ENV] = server.url
+    try:
+        yield store
+    finally:
+        del os.environ[REDIS_URL_ENV]
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,45 @@
+"""Which store a queue uses: SQLite in the queue's folder (one box), or Redis when a URL
+is set (several boxes sharing one queue). The environment wins over Settings, so a box
+can be pointed at a shared queue from its start script without touching webui's config;
+set to empty, it keeps a box on SQLite whatever Settings say."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Tuple
+
+from .store import Store
+
+URL_ENV = "TASK_QUEUE_REDIS_URL"
+PREFIX_ENV = "TASK_QUEUE_REDIS_PREFIX"
+DEFAULT_PREFIX = "taskqueue:"
+
+# webui Settings > Task queue: key -> (default, label)
+SETTINGS: Dict[str, Tuple[Any, str]] = {
+    "task_queue_redis_url": ("", "Redis URL of a queue several boxes share, e.g. redis://host:6379/0 (empty: SQLite in the folder above; TASK_QUEUE_REDIS_URL wins; restart to apply)"),
+    "task_queue_redis_prefix": (DEFAULT_PREFIX, "Start of the queue's Redis keys: one Redis server can hold several queues (TASK_QUEUE_REDIS_PREFIX wins; restart to apply)"),
+}
+
+Option = Callable[[str, Any], Any]  # (setting key, default) -> value, as Host.option
+
+
+def redis_settings(option: Option) -> Tuple[str, str]:
+    """(Redis URL or "" for SQLite, key prefix)."""
+    url = os.environ[URL_ENV] if URL_ENV in os.environ else option("task_queue_redis_url", "")
+    prefix = os.environ.get(PREFIX_ENV) or option("task_queue_redis_prefix", DEFAULT_PREFIX) or DEFAULT_PREFIX
+    return str(url or "").strip(), str(prefix)
+
+
+def database_path(root: str) -> str:
+    return os.path.join(root, "tasks.sqlite3")
+
+
+def open_store(root: str, option: Option) -> Store:
+    url, prefix = redis_settings(option)
+    if url:
+        from .redis_store import RedisStore  # imports the `redis` package: only when a URL is set
+
+        return RedisStore(url, prefix)
+    from .sqlite_store import SQLiteStore
+
+    return SQLiteStore(database_path(root))
