@@ -84,6 +84,14 @@ def test_transitions_outside_the_table_are_refused(store, prepare, attempt):
     assert store.get("t1") == before
 
 
+def test_the_box_that_starts_a_task_is_recorded_on_it(store):
+    store.add(make("t1"))
+    assert store.get("t1").box is None
+    store.start("t1", 2.0, box="box-1")
+    store.finish("t1", TaskStatus.DONE, 3.0)
+    assert store.get("t1").box == "box-1" and store.list()[0][0].box == "box-1"
+
+
 def test_unknown_task_transition_raises_key_error(store):
     with pytest.raises(KeyError):
         store.start("ghost", 1.0)

@@ -169,8 +169,9 @@ class RedisStore(RedisUsers, RedisPush, Store):
                 out.update((t, json.loads(v)) for t, v in zip(chunk, pipe.execute()) if v is not None)
         return out
 
-    def start(self, task_id, now, overtaken=(), due=()):
-        return self._transition(task_id, TaskStatus.RUNNING, _overtaken=list(overtaken), _due=list(due), started_at=now)
+    def start(self, task_id, now, overtaken=(), due=(), box=None):
+        return self._transition(task_id, TaskStatus.RUNNING, _overtaken=list(overtaken), _due=list(due),
+                                started_at=now, box=box)
 
     def _transition(self, task_id, new, _overtaken=(), _due=(), **changes):
         allowed = [old.value for old, targets in TRANSITIONS.items() if new in targets]

@@ -191,7 +191,8 @@ def _build(host: Host) -> Runtime:
     planner = Planner(store, host, policy=lambda: policy_from(host))
     readahead = ReadAhead() if host.option("task_queue_readahead", True) else None
     worker = Worker(store, host, images, planner, readahead, pause_after=lambda: host.option(
-        "task_queue_pause_after_failures", SETTINGS["task_queue_pause_after_failures"][0]))
+        "task_queue_pause_after_failures", SETTINGS["task_queue_pause_after_failures"][0]),
+        box=stores.box_name(host.option))
     store.on_work(worker.notify)  # a task queued on another box (a shared store)
     user_limits = lambda: user_limits_from(host)  # noqa: E731
     webhooks = lambda: webhook_policy_from(host)  # noqa: E731

@@ -101,6 +101,7 @@ class TaskPublic(Model):
     grids: List[str] = []  # a script's grids (X/Y/Z plot, prompt matrix), after its images
     params: Dict[str, Any] = {}
     callback: Optional[CallbackPublic] = None  # with a callback_url: its webhook's delivery
+    box: Optional[str] = None  # the box (webui process) that runs or ran it; null while queued
 
 
 class TaskAccepted(Model):
@@ -294,7 +295,7 @@ def task_public(view: TaskView, links) -> Dict[str, Any]:
         "size": task.size or f"{params.get('width', 512)}x{params.get('height', 512)}",
         "position": view.position, "ahead": view.ahead, "eta_seconds": view.eta,
         "progress": dataclasses.asdict(view.progress) if view.progress else None,
-        "created_at": iso(task.created_at), "started_at": iso(task.started_at),
+        "created_at": iso(task.created_at), "started_at": iso(task.started_at), "box": task.box,
     }
     if view.anonymous:
         return {**common, "task_id": None, "owner": None, "mine": False}

@@ -93,12 +93,14 @@ MIGRATIONS = [
     """,
     # 5: push: each task's callback URL, the event log and the webhook outbox
     PUSH_MIGRATION,
+    # 6: the box (webui process) that ran each task
+    "ALTER TABLE tasks ADD COLUMN box TEXT",
 ]
 
 _COLUMNS = (
     "task_id type status owner checkpoint vae priority params created_at started_at "
     "finished_at process_started_at process_finished_at error images infotexts "
-    "sort_order work overtaken due_since size callback_url"
+    "sort_order work overtaken due_since size callback_url box"
 ).split()
 _LIGHT = [f.name for f in dataclasses.fields(Queued)]
 _JSON_COLUMNS = {"params", "images", "infotexts"}
@@ -273,9 +275,9 @@ class SQLiteStore(SQLiteUsers, SQLitePush, Store):
         with self._lock:
             return {r["owner"]: r["at"] for r in self._db.execute("SELECT owner, at FROM served").fetchall()}
 
-    def start(self, task_id, now, overtaken=(), due=()):
+    def start(self, task_id, now, overtaken=(), due=(), box=None):
         with self._transaction() as db:
-            task = self._transition_in(db, task_id, TaskStatus.RUNNING, started_at=now)
+            task = self._transition_in(db, task_id, TaskStatus.RUNNING, started_at=now, box=box)
             db.executemany("UPDATE tasks SET overtaken = overtaken + 1 WHERE task_id=? AND status='queued'",
                            [(t,) for t in overtaken])
             db.executemany("UPDATE tasks SET due_since=? WHERE task_id=? AND status='queued' AND due_since IS NULL",

@@ -60,10 +60,11 @@ class Store(PushStore):
         """How many tasks are in `status`, without reading them (the worker's wake-up check)."""
         raise NotImplementedError
 
-    def start(self, task_id: str, now: float, overtaken: Sequence[str] = (), due: Sequence[str] = ()) -> Task:
-        """queued -> running, in one step with the scheduler's bookkeeping: the queued
-        tasks it `overtaken` count one more overtake, those newly at the head of the
-        fair order get `due_since` = now, and the owner was served now."""
+    def start(self, task_id: str, now: float, overtaken: Sequence[str] = (), due: Sequence[str] = (),
+              box: Optional[str] = None) -> Task:
+        """queued -> running on `box`, in one step with the scheduler's bookkeeping: the
+        queued tasks it `overtaken` count one more overtake, those newly at the head of
+        the fair order get `due_since` = now, and the owner was served now."""
         raise NotImplementedError
 
     def queued_light(self) -> List[Queued]:
@@ -265,9 +266,9 @@ class MemoryStore(MemoryPush, Store):
         with self._lock:
             self._flags[name] = value
 
-    def start(self, task_id, now, overtaken=(), due=()):
+    def start(self, task_id, now, overtaken=(), due=(), box=None):
         with self._lock:
-            task = self._transition_locked(task_id, TaskStatus.RUNNING, started_at=now)
+            task = self._transition_locked(task_id, TaskStatus.RUNNING, started_at=now, box=box)
             for other in self._tasks.values():
                 if other.status == TaskStatus.QUEUED:
                     if other.task_id in overtaken:

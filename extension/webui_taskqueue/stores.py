@@ -6,18 +6,21 @@ set to empty, it keeps a box on SQLite whatever Settings say."""
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any, Callable, Dict, Tuple
 
 from .store import Store
 
 URL_ENV = "TASK_QUEUE_REDIS_URL"
 PREFIX_ENV = "TASK_QUEUE_REDIS_PREFIX"
+BOX_ENV = "TASK_QUEUE_BOX"
 DEFAULT_PREFIX = "taskqueue:"
 
 # webui Settings > Task queue: key -> (default, label)
 SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_redis_url": ("", "Redis URL of a queue several boxes share, e.g. redis://host:6379/0 (empty: SQLite in the folder above; TASK_QUEUE_REDIS_URL wins; restart to apply)"),
     "task_queue_redis_prefix": (DEFAULT_PREFIX, "Start of the queue's Redis keys: one Redis server can hold several queues (TASK_QUEUE_REDIS_PREFIX wins; restart to apply)"),
+    "task_queue_box": ("", "This box's name, shown on the tasks it runs; unique among the boxes sharing a queue (empty: the machine's host name; TASK_QUEUE_BOX wins; restart to apply)"),
 }
 
 Option = Callable[[str, Any], Any]  # (setting key, default) -> value, as Host.option
@@ -28,6 +31,10 @@ def redis_settings(option: Option) -> Tuple[str, str]:
     url = os.environ[URL_ENV] if URL_ENV in os.environ else option("task_queue_redis_url", "")
     prefix = os.environ.get(PREFIX_ENV) or option("task_queue_redis_prefix", DEFAULT_PREFIX) or DEFAULT_PREFIX
     return str(url or "").strip(), str(prefix)
+
+
+def box_name(option: Option) -> str:
+    return os.environ.get(BOX_ENV) or str(option("task_queue_box", "") or "").strip() or socket.gethostname()
 
 
 def database_path(root: str) -> str:

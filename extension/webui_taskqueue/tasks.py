@@ -72,6 +72,7 @@ class Task:
     overtaken: int = 0
     due_since: Optional[float] = None
     callback_url: Optional[str] = None  # where its final state is POSTed (webhooks.py)
+    box: Optional[str] = None  # the box (webui process) that ran it: several may share a queue
 
     @property
     def is_final(self) -> bool:

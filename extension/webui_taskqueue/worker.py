@@ -37,9 +37,10 @@ EXTERNAL_INTERRUPT = "interrupted outside the queue (webui's own interrupt)"
 class Worker:
     def __init__(self, store: Store, host: Host, images: ImageStore, planner: Planner,
                  readahead: Optional[ReadAhead] = None, clock: Callable[[], float] = time.time,
-                 pause_after: Callable[[], int] = lambda: 0) -> None:
-        """`pause_after`: failures in a row that pause the queue (0: never)."""
-        self.store, self.host, self.images, self.clock = store, host, images, clock
+                 pause_after: Callable[[], int] = lambda: 0, box: Optional[str] = None) -> None:
+        """`pause_after`: failures in a row that pause the queue (0: never); `box`: this
+        webui process's name, recorded on each task it runs."""
+        self.store, self.host, self.images, self.clock, self.box = store, host, images, clock, box
         self.planner, self.readahead = planner, readahead
         self.failures = FailureStreak(store, pause_after)
         self._unrecorded: Optional[tuple] = None  # (task_id, status, outcome) the store refused
@@ -153,7 +154,7 @@ class Worker:
                 if not plan.order:
                     return None
                 try:
-                    task = self.store.start(plan.order[0].task_id, self.clock(), plan.overtaken, plan.due)
+                    task = self.store.start(plan.order[0].task_id, self.clock(), plan.overtaken, plan.due, box=self.box)
                 except (InvalidTransition, KeyError):
                     continue  # cancelled or deleted since the listing: plan again
                 blobs = self.store.inputs(task.task_id)
