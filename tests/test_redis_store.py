@@ -47,7 +47,7 @@ def fresh(store):
 def test_a_box_hears_of_work_queued_or_resumed_on_another(boxes):
     a, b = boxes
     heard = threading.Event()
-    a.on_work(heard.set)
+    a.attach(heard.set)
     while dict(b._redis.pubsub_numsub(b.prefix + "work"))[b.prefix + "work"] == 0:
         time.sleep(0.01)  # until the server has the subscription
     b.add(make("t1"))
@@ -200,3 +200,75 @@ def test_a_persistent_server_keeps_the_queue_across_its_restart(tmp_path):
         store.close()
     finally:
         server.stop()
+
+
+@pytest.fixture
+def named(redis_server):
+    """open(box): a store of one queue (a prefix of its own) as the box named `box` opens it."""
+    from webui_taskqueue.redis_store import RedisStore
+
+    prefix, opened = f"named-{uuid.uuid4().hex[:8]}:", []
+
+    def open_as(box):
+        opened.append(RedisStore(redis_server.url, prefix=prefix, box=box))
+        return opened[-1]
+
+    yield open_as
+    for store in opened:
+        store.close()
+
+
+def test_a_stopped_boxs_task_is_marked_failed_once_by_whoever_notices_first(named):
+    from webui_taskqueue.redis_boxes import stopped_message
+
+    a, b, c = named("a"), named("b"), named("c")
+    for box in (b, c):
+        box.beat(1.0)
+    a.add(make("ta"))
+    b.add(make("tb"))
+    a.start("ta", 2.0, box="a")  # box a never said it is alive: as if it stopped
+    b.start("tb", 2.0, box="b")
+    found = []
+    threads = [threading.Thread(target=lambda s=s: found.extend(s.reap(3.0))) for s in (b, c, b, c)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert found == ["ta"]
+    failed = c.get("ta")
+    assert (failed.status, failed.error, failed.finished_at) == (TaskStatus.FAILED, stopped_message("a"), 3.0)
+    assert c.get("tb").status == TaskStatus.RUNNING  # box b is alive
+    with pytest.raises(InvalidTransition):  # box a, back, cannot record it: it was not run twice
+        a.finish("ta", TaskStatus.DONE, 4.0)
+    assert [e.kind for e in c.events_after(0) if e.task_id == "ta"] == ["submitted", "started", "final"]
+
+
+def test_a_box_that_starts_again_fails_its_own_running_tasks_and_no_others(named):
+    from webui_taskqueue.store import RESTART_MESSAGE
+
+    a, b = named("a"), named("b")
+    b.beat(1.0)
+    for task_id, box in (("ta", a), ("tb", b)):
+        box.add(make(task_id))
+        box.start(task_id, 2.0, box=box.box)
+    again = named("a")
+    assert again.recover(3.0) == ["ta"]
+    assert again.get("ta").error == RESTART_MESSAGE and again.get("tb").status == TaskStatus.RUNNING
+
+
+def test_boxes_alive_are_listed_until_they_stop_saying_so(named):
+    a, b = named("a"), named("b")
+    a.beat(1.0)
+    b.beat(1.0, alive=0.05)
+    assert set(a.boxes()) == {"a", "b"}
+    time.sleep(0.2)  # b's word expires
+    assert a.boxes() == {"a": {"at": 1.0}}
+
+
+def test_a_box_attached_says_it_is_alive_and_forgets_itself_when_it_stops(named):
+    a, b = named("a"), named("b")
+    a.attach(lambda: None)
+    while "a" not in b.boxes():
+        time.sleep(0.01)
+    a.close()
+    assert b.boxes() == {}

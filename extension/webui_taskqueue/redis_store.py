@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional
 
 from . import push_store, redis_lua
 from .inputs import split as split_inputs
+from .redis_boxes import ALIVE_SECONDS, RedisBoxes
 from .redis_push import RedisPush
 from .redis_users import RedisUsers
 from .scheduler import Queued
@@ -33,8 +34,11 @@ log = logging.getLogger(__name__)
 FIELDS = [f.name for f in dataclasses.fields(Task)]
 
 
-class RedisStore(RedisUsers, RedisPush, Store):
-    def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
+class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
+    def __init__(self, url: str, prefix: str = DEFAULT_PREFIX, box: Optional[str] = None,
+                 alive: float = ALIVE_SECONDS) -> None:
+        """`box`: this process's name among the boxes sharing the queue; `alive`: seconds
+        after which a box that has not said it is alive counts as stopped (redis_boxes.py)."""
         try:
             import redis  # only a queue on Redis needs the client
         except ImportError:
@@ -43,15 +47,17 @@ class RedisStore(RedisUsers, RedisPush, Store):
         self._redis = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._redis.ping()  # a wrong URL fails now, not at the first submit
         self._errors = redis.exceptions
-        self.prefix = prefix
+        self.prefix, self.box, self.alive = prefix, box, alive
         self._scripts = {name: self._redis.register_script(getattr(redis_lua, name)) for name in (
             "ADD", "TRANSITION", "REORDER", "DELETE", "APPEND_EVENTS", "QUEUED",
-            "ADD_USER", "DELETE_USER", "ADD_KEY", "DELETE_KEY")}
+            "REAP", "ADD_USER", "DELETE_USER", "ADD_KEY", "DELETE_KEY")}
         # the queued tasks' light records as this box last read them, at `_version`
         self._lock = threading.Lock()
         self._queued: Dict[str, Queued] = {}
         self._version = -1
-        self._listener = None  # the thread that hears of other boxes' work (on_work)
+        self._listener = None  # the thread that hears of other boxes' work (attach)
+        self._heart: Optional[threading.Thread] = None  # the one that says this box is alive
+        self._stopping = threading.Event()
 
     def _k(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -73,10 +79,11 @@ class RedisStore(RedisUsers, RedisPush, Store):
                 except self._errors.WatchError:
                     continue
 
-    def on_work(self, wake):
+    def attach(self, wake):
         """A task queued or the queue resumed on any box: Redis publishes it, a thread
         of ours hears it. After a lost connection, `wake` too: what was said meanwhile
-        went unheard, and the worker looks at the store itself."""
+        went unheard, and the worker looks at the store itself. A named box also starts
+        saying it is alive, and looking for boxes that stopped (redis_boxes.py)."""
 
         def failed(error, pubsub, thread):
             log.warning("task queue: lost Redis while listening for work (%s); listening again", error)
@@ -86,11 +93,19 @@ class RedisStore(RedisUsers, RedisPush, Store):
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(**{self._k("work"): lambda message: wake()})
         self._listener = pubsub.run_in_thread(sleep_time=1.0, daemon=True, exception_handler=failed)
+        if self.box:
+            self._heart = threading.Thread(target=self._keep_alive, args=(self._stopping,),
+                                           name="task-queue-heartbeat", daemon=True)
+            self._heart.start()
 
     def close(self) -> None:
+        self._stopping.set()
         if self._listener is not None:
             self._listener.stop()
             self._listener.join(5)
+        if self._heart is not None:
+            self._heart.join(5)
+            self._forget_box()
         self._redis.close()
 
     # ---- tasks -------------------------------------------------------------------------

@@ -163,7 +163,7 @@ def stop(timeout: float = STOP_SECONDS) -> None:
             pass  # it ended meanwhile, as it was
         worker.interrupt(task_id)
     deadline = time.monotonic() + timeout
-    while worker.progress(task_id) is not None or store.count(TaskStatus.RUNNING):
+    while worker.progress(task_id) is not None or any(t.box == worker.box for t in store.running()):
         if time.monotonic() > deadline:
             log.warning("task queue: the worker did not let go within %.0f s of stopping", timeout)
             return  # the store stays open for it; the process is ending or a new runtime starts
@@ -180,7 +180,8 @@ def stop(timeout: float = STOP_SECONDS) -> None:
 
 def _build(host: Host) -> Runtime:
     root = host.option("task_queue_dir", "") or host.data_dir()
-    store = stores.open_store(root, host.option)
+    box = stores.box_name(host.option)
+    store = stores.open_store(root, host.option, box)
     images = ImageStore(os.path.join(root, "images"))
     recovered = recovery.recover(store, images, time.time())
     if recovered.failed:
@@ -192,8 +193,8 @@ def _build(host: Host) -> Runtime:
     readahead = ReadAhead() if host.option("task_queue_readahead", True) else None
     worker = Worker(store, host, images, planner, readahead, pause_after=lambda: host.option(
         "task_queue_pause_after_failures", SETTINGS["task_queue_pause_after_failures"][0]),
-        box=stores.box_name(host.option))
-    store.on_work(worker.notify)  # a task queued on another box (a shared store)
+        box=box)
+    store.attach(worker.notify)  # a task queued on another box (a shared store)
     user_limits = lambda: user_limits_from(host)  # noqa: E731
     webhooks = lambda: webhook_policy_from(host)  # noqa: E731
     service = QueueService(store, host, worker, images, planner, limits=lambda: limits_from(host),

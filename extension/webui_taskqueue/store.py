@@ -162,10 +162,10 @@ class Store(PushStore):
         """KeyError when the user has no key with that prefix."""
         raise NotImplementedError
 
-    def on_work(self, wake: Callable[[], None]) -> None:
-        """Call `wake` (from a thread of the store's) when another process queues a task
-        or resumes the queue. A store of one process does nothing: its own writers wake
-        the worker."""
+    def attach(self, wake: Callable[[], None]) -> None:
+        """This process's worker joins the queue: call `wake` (from a thread of the
+        store's) when another process queues a task or resumes the queue. A store of one
+        process does nothing: its own writers wake the worker."""
 
     def close(self) -> None:
         pass

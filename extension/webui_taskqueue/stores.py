@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from .store import Store
 
@@ -21,6 +21,7 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_redis_url": ("", "Redis URL of a queue several boxes share, e.g. redis://host:6379/0 (empty: SQLite in the folder above; TASK_QUEUE_REDIS_URL wins; restart to apply)"),
     "task_queue_redis_prefix": (DEFAULT_PREFIX, "Start of the queue's Redis keys: one Redis server can hold several queues (TASK_QUEUE_REDIS_PREFIX wins; restart to apply)"),
     "task_queue_box": ("", "This box's name, shown on the tasks it runs; unique among the boxes sharing a queue (empty: the machine's host name; TASK_QUEUE_BOX wins; restart to apply)"),
+    "task_queue_box_alive_seconds": (30, "Seconds after which a box that has not said it is alive counts as stopped: the task it ran is marked failed (restart to apply)"),
 }
 
 Option = Callable[[str, Any], Any]  # (setting key, default) -> value, as Host.option
@@ -41,12 +42,13 @@ def database_path(root: str) -> str:
     return os.path.join(root, "tasks.sqlite3")
 
 
-def open_store(root: str, option: Option) -> Store:
+def open_store(root: str, option: Option, box: Optional[str] = None) -> Store:
+    """`box`: the name of the webui process that runs tasks from it (None: a tool)."""
     url, prefix = redis_settings(option)
     if url:
         from .redis_store import RedisStore  # imports the `redis` package: only when a URL is set
 
-        return RedisStore(url, prefix)
+        return RedisStore(url, prefix, box, alive=max(1.0, float(option("task_queue_box_alive_seconds", 30))))
     from .sqlite_store import SQLiteStore
 
     return SQLiteStore(database_path(root))

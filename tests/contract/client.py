@@ -17,7 +17,7 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STANDIN = os.path.join(ROOT, "tests", "standin")
 FINAL = {"done", "failed", "interrupted", "cancelled"}
-REDIS_URL_ENV, REDIS_PREFIX_ENV = "TASK_QUEUE_REDIS_URL", "TASK_QUEUE_REDIS_PREFIX"
+REDIS_URL_ENV, REDIS_PREFIX_ENV, BOX_ENV = "TASK_QUEUE_REDIS_URL", "TASK_QUEUE_REDIS_PREFIX", "TASK_QUEUE_BOX"
 
 
 class QueueClient:
@@ -127,7 +127,7 @@ class StandIn:
     """The stand-in webui with this extension, as its own process, on loopback."""
 
     def __init__(self, folder, step_seconds=0.05, checkpoints=("modelA", "modelB"), extra_args=(), admin_key=None,
-                 redis_prefix=None):
+                 redis_url=None, redis_prefix=None, box=None):
         """`admin_key`: start with users, one admin "admin" with this key (as
         `nox -s demo -- --admin-key KEY` does); None: open mode."""
         self.folder = str(folder)
@@ -138,11 +138,15 @@ class StandIn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
-        # on a shared Redis (TASK_QUEUE_REDIS_URL), each stand-in has a queue of its own,
-        # kept across its restarts; several can share one with `redis_prefix`
+        # on Redis (`redis_url` or TASK_QUEUE_REDIS_URL), each stand-in has a queue of its
+        # own, kept across its restarts; several (boxes) share one with `redis_prefix`
         self.env = dict(os.environ)
-        if os.environ.get(REDIS_URL_ENV):
+        redis_url = redis_url or os.environ.get(REDIS_URL_ENV)
+        if redis_url:
+            self.env[REDIS_URL_ENV] = redis_url
             self.env[REDIS_PREFIX_ENV] = redis_prefix or f"standin-{uuid.uuid4().hex[:12]}:"
+        if box:
+            self.env[BOX_ENV] = box
         os.makedirs(self.ckpt_dir, exist_ok=True)
         os.makedirs(self.data_dir, exist_ok=True)
         sys.path.insert(0, STANDIN) if STANDIN not in sys.path else None

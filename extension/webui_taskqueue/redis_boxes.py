@@ -1,0 +1,73 @@
+"""Boxes sharing one queue in Redis: each tells the others it is alive (a key that
+expires unless renewed), and a task running on a box that stopped telling is marked
+failed, never run again, once: by whichever box notices first (one script, REAP).
+
+A box that starts again fails the tasks it left running (as the SQLite store does at
+start), and only those: the other boxes' running tasks go on."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from .store import RESTART_MESSAGE
+
+log = logging.getLogger(__name__)
+
+ALIVE_SECONDS = 30.0  # how long a box counts as alive after it last said so (a setting)
+BEATS = 6  # times a box says so within that time
+
+def stopped_message(box: str) -> str:
+    return f"box {box} stopped while this task ran; it was not run again"
+
+
+class RedisBoxes:
+    """Mixed into RedisStore: uses its `_redis`, `_k`, `_run`, `box` and `alive`."""
+
+    def recover(self, now):
+        return self._reap(now, starting=True)
+
+    def reap(self, now: float) -> List[str]:
+        """Mark failed the running tasks of boxes that stopped saying they are alive."""
+        return self._reap(now, starting=False)
+
+    def _reap(self, now: float, starting: bool) -> List[str]:
+        before, after = stopped_message("\0").split("\0")
+        return list(self._run("REAP", json.dumps(now), json.dumps(self.box), "1" if starting else "0",
+                              json.dumps(RESTART_MESSAGE), before, after))
+
+    def beat(self, now: float, alive: Optional[float] = None) -> None:
+        """This box is alive, for `alive` seconds more (the store's setting)."""
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._k("box", self.box), json.dumps({"at": now}), px=max(1, int((alive or self.alive) * 1000)))
+            pipe.sadd(self._k("boxes"), self.box)
+            pipe.execute()
+
+    def boxes(self) -> Dict[str, Any]:
+        """The boxes alive: name -> what each last said."""
+        names = sorted(self._redis.smembers(self._k("boxes")))
+        found = dict(zip(names, self._redis.mget([self._k("box", n) for n in names]))) if names else {}
+        gone = [n for n, v in found.items() if v is None]
+        if gone:
+            self._redis.srem(self._k("boxes"), *gone)
+        return {n: json.loads(v) for n, v in found.items() if v is not None}
+
+    def _keep_alive(self, stopping: threading.Event) -> None:
+        """The heartbeat thread's loop: say it, and look for stopped boxes."""
+        while not stopping.is_set():
+            try:
+                self.beat(time.time())
+                failed = self.reap(time.time())
+                if failed:
+                    log.warning("task queue: %d task(s) of stopped boxes marked failed", len(failed))
+            except Exception as e:  # a lost connection: try again at the next beat
+                log.warning("task queue: cannot reach Redis to say this box is alive (%s)", e)
+            stopping.wait(self.alive / BEATS)
+
+    def _forget_box(self) -> None:
+        """A box that stops cleanly says so: its tasks ended already."""
+        self._redis.delete(self._k("box", self.box))
+        self._redis.srem(self._k("boxes"), self.box)
