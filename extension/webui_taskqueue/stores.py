@@ -18,10 +18,10 @@ DEFAULT_PREFIX = "taskqueue:"
 
 # webui Settings > Task queue: key -> (default, label)
 SETTINGS: Dict[str, Tuple[Any, str]] = {
-    "task_queue_redis_url": ("", "Redis URL of a queue several boxes share, e.g. redis://host:6379/0 (empty: SQLite in the folder above; TASK_QUEUE_REDIS_URL wins; restart to apply)"),
-    "task_queue_redis_prefix": (DEFAULT_PREFIX, "Start of the queue's Redis keys: one Redis server can hold several queues (TASK_QUEUE_REDIS_PREFIX wins; restart to apply)"),
-    "task_queue_box": ("", "This box's name, shown on the tasks it runs; unique among the boxes sharing a queue (empty: the machine's host name; TASK_QUEUE_BOX wins; restart to apply)"),
-    "task_queue_box_alive_seconds": (30, "Seconds after which a box that has not said it is alive counts as stopped: the task it ran is marked failed (restart to apply)"),
+    "task_queue_redis_url": ("", "Redis URL: a queue several boxes share, e.g. redis://host:6379/0 (empty: SQLite in the folder above; TASK_QUEUE_REDIS_URL wins; restart to apply)"),
+    "task_queue_redis_prefix": (DEFAULT_PREFIX, "Redis key prefix: one Redis server can hold several queues (TASK_QUEUE_REDIS_PREFIX wins; restart to apply)"),
+    "task_queue_box": ("", "Box name: shown on the tasks this box runs; unique among the boxes sharing a queue (empty: the machine's host name; TASK_QUEUE_BOX wins; restart to apply)"),
+    "task_queue_box_alive_seconds": (30, "Seconds a silent box counts as alive: after that it counts as stopped, and the task it ran is marked failed (restart to apply)"),
 }
 
 Option = Callable[[str, Any], Any]  # (setting key, default) -> value, as Host.option

@@ -1,0 +1,46 @@
+"""Which store a queue uses: Settings or the environment (which wins) name a Redis URL;
+none keeps SQLite in the queue's folder."""
+
+import socket
+
+from webui_taskqueue import stores
+from webui_taskqueue.sqlite_store import SQLiteStore
+
+
+def settings(**values):
+    return lambda name, default: values.get(name, default)
+
+
+def test_the_environment_wins_over_settings_and_empty_means_sqlite(monkeypatch):
+    monkeypatch.delenv(stores.URL_ENV, raising=False)
+    monkeypatch.delenv(stores.PREFIX_ENV, raising=False)
+    chosen = settings(task_queue_redis_url=" redis://a:1/0 ", task_queue_redis_prefix="q1:")
+    assert stores.redis_settings(chosen) == ("redis://a:1/0", "q1:")
+    monkeypatch.setenv(stores.URL_ENV, "redis://b:2/0")
+    monkeypatch.setenv(stores.PREFIX_ENV, "q2:")
+    assert stores.redis_settings(chosen) == ("redis://b:2/0", "q2:")
+    monkeypatch.setenv(stores.URL_ENV, "")  # set but empty: this box stays on SQLite
+    assert stores.redis_settings(chosen)[0] == ""
+    monkeypatch.delenv(stores.PREFIX_ENV)
+    assert stores.redis_settings(settings())[1] == stores.DEFAULT_PREFIX
+
+
+def test_a_box_is_named_by_the_environment_settings_or_its_host(monkeypatch):
+    monkeypatch.delenv(stores.BOX_ENV, raising=False)
+    assert stores.box_name(settings()) == socket.gethostname()
+    assert stores.box_name(settings(task_queue_box=" gpu-2 ")) == "gpu-2"
+    monkeypatch.setenv(stores.BOX_ENV, "gpu-3")
+    assert stores.box_name(settings(task_queue_box="gpu-2")) == "gpu-3"
+
+
+def test_open_store_is_sqlite_without_a_url_and_redis_with_one(monkeypatch, tmp_path, redis_server):
+    from webui_taskqueue.redis_store import RedisStore
+
+    monkeypatch.delenv(stores.URL_ENV, raising=False)
+    found = stores.open_store(str(tmp_path), settings())
+    assert isinstance(found, SQLiteStore) and (tmp_path / "tasks.sqlite3").exists()
+    found.close()
+    found = stores.open_store(str(tmp_path), settings(task_queue_redis_url=redis_server.url,
+                                                      task_queue_box_alive_seconds=7), box="gpu-1")
+    assert isinstance(found, RedisStore) and (found.box, found.alive) == ("gpu-1", 7.0)
+    found.close()
