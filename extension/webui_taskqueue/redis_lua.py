@@ -210,7 +210,8 @@ return tonumber(redis.call('GET', P .. 'event_id') or '0')
 
 # ARGV: P, kept, the version the caller holds (-1: none). Returns {version} when it is
 # current, {version, 'changes', id, light or false, ...} when the change log reaches
-# back to it, else {version, 'all', id, light, ...} in submission order.
+# back to it, else {version, 'reload'}: the caller reads them all (not here: a script
+# that builds a 10,000-item answer leaves Lua garbage that slows the scripts after it).
 QUEUED = _COMMON + """
 local v = tonumber(redis.call('GET', P .. 'version') or '0')
 local have = tonumber(ARGV[3])
@@ -231,12 +232,7 @@ if have >= 0 and have < v then
     return out
   end
 end
-local out = {v, 'all'}
-for _, id in ipairs(redis.call('ZRANGE', P .. 's:queued', 0, -1)) do
-  out[#out + 1] = id
-  out[#out + 1] = redis.call('HGET', P .. 'light', id)
-end
-return out
+return {v, 'reload'}
 """
 
 # ARGV: P, kept, now (JSON), this box (JSON, null: none), "1" at start (recover), the

@@ -223,8 +223,13 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
         """Catch up with the queued tasks' changes since the version held (any box's)."""
         found = self._run("QUEUED", self._version)
         version, how, rest = found[0], found[1] if len(found) > 1 else None, found[2:]
-        if how == "all":
-            self._queued = {}
+        if how == "reload":
+            with self._redis.pipeline(transaction=True) as pipe:
+                pipe.get(self._k("version"))
+                pipe.zrange(self._k("s", "queued"), 0, -1)
+                pipe.hgetall(self._k("light"))
+                version, ids, lights = pipe.execute()
+            version, self._queued, rest = int(version or 0), {}, [x for i in ids for x in (i, lights.get(i))]
         for task_id, light in zip(rest[0::2], rest[1::2]):
             if light is None:
                 self._queued.pop(task_id, None)
