@@ -1,7 +1,9 @@
-"""`nox -s demo -- [--port 7860] [--step-seconds 0.2] [--data DIR] [--admin-key KEY]`: the
-stand-in webui with this extension and two small checkpoints, on 127.0.0.1, in the
-foreground. With --admin-key the queue has users: an admin named "admin" with that key,
-who can make more users over HTTP (POST /queue/v1/users)."""
+"""`nox -s demo -- [--port 7860] [--step-seconds 0.2] [--data DIR] [--admin-key KEY]
+[--redis URL --box NAME]`: the stand-in webui with this extension and two small
+checkpoints, on 127.0.0.1, in the foreground. With --admin-key the queue has users: an
+admin named "admin" with that key, who can make more users over HTTP (POST
+/queue/v1/users). With --redis the queue is in that Redis, shared with every demo box
+started with the same URL (each with its own --box, --port and --data)."""
 
 import argparse
 import os
@@ -23,7 +25,12 @@ def main():
     parser.add_argument("--step-seconds", type=float, default=0.2, help="time each sampling step takes")
     parser.add_argument("--data", default=None, help="folder kept between runs (default: a new temporary one)")
     parser.add_argument("--admin-key", default=None, help="start with users: an admin named 'admin' with this key")
+    parser.add_argument("--redis", default=None, help="a Redis URL: the queue several demo boxes share")
+    parser.add_argument("--box", default=None, help="this box's name among those sharing the queue")
     args = parser.parse_args()
+    for name, value in (("TASK_QUEUE_REDIS_URL", args.redis), ("TASK_QUEUE_BOX", args.box)):
+        if value:
+            os.environ[name] = value  # read by the command line below and by the server it becomes
     root = args.data or tempfile.mkdtemp(prefix="task-queue-demo-")
     models = os.path.join(root, "models")
     os.makedirs(models, exist_ok=True)
