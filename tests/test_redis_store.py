@@ -272,3 +272,35 @@ def test_a_box_attached_says_it_is_alive_and_forgets_itself_when_it_stops(named)
         time.sleep(0.01)
     a.close()
     assert b.boxes() == {}
+
+
+def test_a_box_goes_on_after_redis_restarts(tmp_path):
+    """Redis restarts (persistence on): the box's calls reconnect, its queued copy and its
+    listener too (a restart may lose what was published meanwhile: it is woken anyway)."""
+    require()
+    from webui_taskqueue.redis_store import RedisStore
+
+    server = RedisServer(tmp_path / "redis", persist=True).start()
+    box = other = None
+    try:
+        box, other = RedisStore(server.url, box="a"), RedisStore(server.url)
+        heard = threading.Event()
+        box.attach(heard.set)
+        box.add(make("t1"))
+        assert [q.task_id for q in box.queued_light()] == ["t1"]
+        port = server.port
+        server.stop()
+        server = RedisServer(tmp_path / "redis", persist=True)
+        server.port, server.url = port, f"redis://127.0.0.1:{port}/0"  # where the boxes look for it
+        server.start()
+        assert heard.wait(30)  # woken after the lost connection
+        heard.clear()
+        other.add(make("t2"))
+        assert heard.wait(30)  # and hears again
+        assert [q.task_id for q in box.queued_light()] == ["t1", "t2"]
+        assert box.start("t1", 2.0, box="a").status == TaskStatus.RUNNING
+    finally:
+        for store in (box, other):
+            if store is not None:
+                store.close()
+        server.stop()

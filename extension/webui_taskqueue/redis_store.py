@@ -88,6 +88,10 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
         def failed(error, pubsub, thread):
             log.warning("task queue: lost Redis while listening for work (%s); listening again", error)
             time.sleep(1.0)
+            try:
+                pubsub.ping()  # connects and subscribes again, before the worker looks
+            except self._errors.RedisError:
+                return  # still away: the next read fails here again
             wake()
 
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
