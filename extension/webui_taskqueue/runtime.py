@@ -58,7 +58,6 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_max_delay": (120, "Fewer model switches: most seconds a task may wait beyond its fair turn"),
     "task_queue_readahead": (True, "Read the next task's checkpoint into memory while a task runs"),
     "task_queue_pause_after_failures": (5, "Pause the queue after this many tasks failed in a row, until an admin resumes it (0: never)"),
-    **doors.SETTINGS,  # webui's own API: the guard, and the door into the queue
     # webhooks (callback_url): where they may go, and how hard they are tried
     "task_queue_callback_hosts": ("", "Webhooks: allowed callback hosts, comma-separated names, *.domains, addresses or networks; listed hosts may be private (empty: any public host)"),
     "task_queue_callback_tries": (8, "Webhooks: tries per delivery before giving up"),
