@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Callable, Dict, Optional
+import threading
+from typing import Any, Callable, Dict, List, Optional
 
 from modules import paths, processing, sd_models, shared
 from modules_forge import main_entry
@@ -32,6 +33,22 @@ class ForgeHost(WebuiHost):
     def __init__(self) -> None:
         super().__init__()
         self._raised_unload = False  # Forge's need_global_unload stands because we pointed the loader away
+        self._embedding_db: Any = None
+        self._embeddings_lock = threading.Lock()
+
+    def embeddings(self) -> List[str]:
+        # as Forge's /sdapi/v1/embeddings: a database of its own over --embeddings-dir,
+        # read again when the folder changed, whatever the model (Forge's model_hijack has none)
+        with self._embeddings_lock:
+            if self._embedding_db is None:
+                from modules.textual_inversion.textual_inversion import EmbeddingDatabase
+
+                self._embedding_db = EmbeddingDatabase()
+                self._embedding_db.add_embedding_dir(shared.cmd_opts.embeddings_dir)
+                self._embedding_db.load_textual_inversion_embeddings(force_reload=True, sync_with_sd_model=False)
+            else:
+                self._embedding_db.load_textual_inversion_embeddings(force_reload=False, sync_with_sd_model=False)
+            return sorted(self._embedding_db.word_embeddings, key=str.lower)
 
     def resolve_vae(self, name: str) -> Optional[str]:
         # Forge's VAEs are files among its "additional modules"; sd_vae is a label only

@@ -193,6 +193,10 @@ def get_prompt_styles():
 
 def get_embeddings():
     db = sd_hijack.model_hijack.embedding_db
+    if shared.cmd_opts.forge:  # Forge's API: a database of its own, not tied to the model
+        from standin import forge_mode
+
+        db = forge_mode.api_embedding_db()
 
     def convert(embeddings):
         return {e.name: {"step": e.step, "sd_checkpoint": e.sd_checkpoint, "sd_checkpoint_name": e.sd_checkpoint_name,

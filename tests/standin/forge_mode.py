@@ -167,9 +167,25 @@ def apply(forge):
     sd_models.forge_model_reload = forge_model_reload
     sd_vae.reload_vae_weights = _no_op
     sd_models.model_data = SdModelData()
+    _api_db.clear()
     shared.opts.add_option("forge_additional_modules", options.OptionInfo([]))
     shared.opts.data_labels["sd_model_checkpoint"].label = "(Managed by Forge)"
     shared.opts.data_labels["sd_vae"].label = "(Managed by Forge)"
+
+
+_api_db = []  # Forge's Api keeps an embedding database of its own, made at start
+
+
+def api_embedding_db():
+    """Forge's Api.embedding_db: over --embeddings-dir, loaded without the model's width."""
+    if not _api_db:
+        from modules.textual_inversion.textual_inversion import EmbeddingDatabase
+
+        db = EmbeddingDatabase()
+        db.add_embedding_dir(shared.cmd_opts.embeddings_dir)
+        db.load_textual_inversion_embeddings(force_reload=True, sync_with_sd_model=False)
+        _api_db.append(db)
+    return _api_db[0]
 
 
 def start():

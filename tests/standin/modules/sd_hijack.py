@@ -46,7 +46,8 @@ class EmbeddingDatabase:
                     except Exception:  # webui reports a file it cannot read and goes on
                         continue
                     embedding = Embedding(name, vec, path)
-                    found = self.word_embeddings if embedding.shape == self.expected_shape else self.skipped_embeddings
+                    fits = self.expected_shape in (-1, embedding.shape)  # -1: not checked (Forge's API)
+                    found = self.word_embeddings if fits else self.skipped_embeddings
                     found[name] = embedding
         # as webui: sorted by name
         ordered = sorted(self.word_embeddings.values(), key=lambda e: e.name.lower())
