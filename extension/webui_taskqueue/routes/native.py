@@ -33,7 +33,7 @@ from .common import Services, read_json
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.05  # how often a door's waiting request looks at its task
+POLL_SECONDS = 0.02  # how often a door's waiting request looks at its task (one indexed row)
 Handler = Callable[[Native, BaseRoute, dict, Callable, Callable], Awaitable[None]]
 
 
