@@ -41,7 +41,7 @@ def run(redis, folder, boxes, tasks, settings=None):
                        redis_url=redis.url, redis_prefix=prefix, box=f"box-{i}") for i in range(boxes)]
     for server in servers:
         with open(os.path.join(server.data_dir, "config.json"), "w") as f:
-            json.dump(settings or {}, f)
+            json.dump({"task_queue_user_max_queued": 0, **(settings or {})}, f)  # (all sent at once)
     starting = [threading.Thread(target=server.start) for server in servers]
     for t in starting:
         t.start()
