@@ -42,7 +42,7 @@ def run(redis, folder, boxes, tasks, settings=None):
     for server in servers:
         with open(os.path.join(server.data_dir, "config.json"), "w") as f:
             json.dump({"task_queue_user_max_queued": 0, **(settings or {})}, f)  # (all sent at once)
-    starting = [threading.Thread(target=server.start) for server in servers]
+    starting = [threading.Thread(target=server.start, kwargs={"timeout": 300}) for server in servers]
     for t in starting:
         t.start()
     for t in starting:
