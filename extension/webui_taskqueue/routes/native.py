@@ -61,15 +61,22 @@ class NativeRoute(BaseRoute):
 
 # ---- the guard ---------------------------------------------------------------------------
 
+# The decisions run off the event loop: they read the store, and the worker's switch lock
+# is held while a preview decodes.
+
 async def progress(native: Native, inner: BaseRoute, scope, receive, send) -> None:
     if not native.guarding():
         return await inner.handle(scope, receive, send)
-    user = _caller(native, scope)
-    before = native.worker.holder()
-    hide = native.hidden(user, before, before)
+    key, basic = credentials(Request(scope).headers)
+
+    def look():
+        user, before = native.caller(key, basic), native.worker.holder()
+        return user, before, native.hidden(user, before, before)
+
+    user, before, hide = await run_in_threadpool(look)
     # webui's answer; without the image when it is hidden anyway (no encoding for nothing)
     status, headers, body = await _capture(inner, _with_query(scope, skip_current_image="true") if hide else scope, receive)
-    hide = hide or native.hidden(user, before, native.worker.holder())
+    hide = hide or await run_in_threadpool(lambda: native.hidden(user, before, native.worker.holder()))
     if hide and status == 200:
         await JSONResponse(_idle(json.loads(body)))(scope, receive, send)
     else:
@@ -84,7 +91,9 @@ async def internal_progress(native: Native, inner: BaseRoute, scope, receive, se
         asked = json.loads(body)
     except ValueError:
         asked = None  # webui refuses it
-    if isinstance(asked, dict) and native.hidden_task(_caller(native, scope), asked.get("id_task")):
+    key, basic = credentials(Request(scope).headers)
+    if isinstance(asked, dict) and await run_in_threadpool(
+            lambda: native.hidden_task(native.caller(key, basic), asked.get("id_task"))):
         asked["id_task"] = f"hidden-{uuid.uuid4().hex}"  # an id webui never gave: its answer for one
         body = json.dumps(asked).encode()
     await inner.handle(_with_length(scope, len(body)), _replay_body(body, receive), send)
@@ -95,17 +104,20 @@ def stopper(interrupt: bool) -> Handler:
         key, basic = credentials(Request(scope).headers)
         if not native.guarding() or native.webui_refuses(basic):
             return await inner.handle(scope, receive, send)
-        user = native.caller(key, basic)
         endpoint = inner.endpoint  # webui's own interruptapi / skip, called as its route would
-        kind, value = await run_in_threadpool(native.stop, user, endpoint)
+
+        def act():
+            kind, value = native.stop(native.caller(key, basic), endpoint)
+            if kind == "task":  # the caller's own task (or an admin's call): that task only
+                if interrupt:
+                    native.worker.interrupt(value)
+                    return kind, {}
+                return kind, native.skip_task(value, endpoint)
+            return kind, value
+
+        kind, value = await run_in_threadpool(act)
         if kind == "refused":
             return await JSONResponse(http_error(409, native.refusal()), status_code=409)(scope, receive, send)
-        if kind == "task":  # the caller's own task (or an admin's call): that task only
-            if interrupt:
-                native.worker.interrupt(value)
-                value = {}
-            else:
-                value = await run_in_threadpool(native.skip_task, value, endpoint)
         await JSONResponse(jsonable_encoder(value))(scope, receive, send)
 
     return stop
@@ -119,7 +131,7 @@ def door(kind: TaskType) -> Handler:
         key, basic = credentials(request.headers)
         if not native.door_open() or native.webui_refuses(basic):
             return await inner.handle(scope, receive, send)
-        user = native.caller(key, basic)
+        user = await run_in_threadpool(native.caller, key, basic)
         if user is None:
             why = "a queue API key (X-API-Key) or webui's --api-auth credentials are needed, and valid"
             return await JSONResponse(http_error(401, why), status_code=401,
@@ -215,11 +227,6 @@ def install(app, services: Callable[[], Optional[Services]]) -> int:
 
 
 # ---- ASGI helpers ----------------------------------------------------------------------------
-
-def _caller(native: Native, scope):
-    key, basic = credentials(Request(scope).headers)
-    return native.caller(key, basic)
-
 
 async def _capture(inner: BaseRoute, scope, receive) -> Tuple[int, list, bytes]:
     messages: List[dict] = []
