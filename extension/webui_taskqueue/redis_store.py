@@ -26,12 +26,12 @@ from .redis_push import RedisPush
 from .redis_users import RedisUsers
 from .scheduler import Queued
 from .store import HOUR, Store, check_quota
-from .stores import DEFAULT_PREFIX
 from .tasks import TRANSITIONS, InvalidTransition, Task, TaskStatus, TaskType, check_transition
 from .users import Usage
 
 log = logging.getLogger(__name__)
 FIELDS = [f.name for f in dataclasses.fields(Task)]
+DEFAULT_PREFIX = "taskqueue:"  # one Redis server can hold several queues, each under its own prefix
 
 
 class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):

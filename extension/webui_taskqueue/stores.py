@@ -9,12 +9,13 @@ import os
 import socket
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from .redis_store import DEFAULT_PREFIX, RedisStore  # the `redis` package is imported only by a RedisStore
+from .sqlite_store import SQLiteStore
 from .store import Store
 
 URL_ENV = "TASK_QUEUE_REDIS_URL"
 PREFIX_ENV = "TASK_QUEUE_REDIS_PREFIX"
 BOX_ENV = "TASK_QUEUE_BOX"
-DEFAULT_PREFIX = "taskqueue:"
 
 # webui Settings > Task queue: key -> (default, label)
 SETTINGS: Dict[str, Tuple[Any, str]] = {
@@ -46,9 +47,5 @@ def open_store(root: str, option: Option, box: Optional[str] = None) -> Store:
     """`box`: the name of the webui process that runs tasks from it (None: a tool)."""
     url, prefix = redis_settings(option)
     if url:
-        from .redis_store import RedisStore  # imports the `redis` package: only when a URL is set
-
         return RedisStore(url, prefix, box, alive=max(1.0, float(option("task_queue_box_alive_seconds", 30))))
-    from .sqlite_store import SQLiteStore
-
     return SQLiteStore(database_path(root))
