@@ -3,9 +3,14 @@ what of a running task they may see or stop, and a native request as the queue's
 
 import base64
 import types
+from typing import Optional
+
+import pydantic
+import pytest
 
 from webui_taskqueue.auth import Authenticator
 from webui_taskqueue.doors import DOOR, DOOR_USER, Native, credentials, http_error, task_error
+from webui_taskqueue.errors import PayloadError
 from webui_taskqueue.routes.native import _idle
 from webui_taskqueue.store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskType
@@ -117,6 +122,20 @@ def test_a_native_request_as_the_queue_s():
     assert Native.queue_body(body, parameters) == {
         "prompt": "a", "steps": 4, "checkpoint": "modelB", "vae": "x.pt", "override_settings": {"CLIP_stop_at_last_layers": 2}}
     assert Native.queue_body({"override_settings": {"sd_model_checkpoint": "m"}}, parameters) == {"checkpoint": "m"}
+
+
+def test_the_request_as_webui_s_model_takes_it_and_echoes_it():
+    native, _, _ = make()
+    fields = {"prompt": (Optional[str], ""), "steps": (Optional[int], 50), "init_images": (Optional[list], None),
+              "mask": (Optional[str], None), "include_init_images": (Optional[bool], False)}
+    native.host.request_model = lambda kind: pydantic.create_model(f"M{kind}", **fields)
+    assert native.parameters("txt2img", {"prompt": "a", "junk": 1}) == {
+        "prompt": "a", "steps": 50, "init_images": None, "mask": None, "include_init_images": False}
+    assert native.parameters("img2img", {"init_images": ["x"]})["init_images"] is None  # as webui echoes it
+    assert native.parameters("img2img", {"init_images": ["x"], "include_init_images": True})["init_images"] == ["x"]
+    with pytest.raises(PayloadError) as refused:
+        native.parameters("txt2img", {"steps": "many"})
+    assert refused.value.errors[0]["loc"] == ["body", "steps"]
 
 
 def test_errors_in_webui_s_shapes():

@@ -14,9 +14,11 @@ import binascii
 import hmac
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+import pydantic
 from fastapi import HTTPException
 
 from .auth import Unauthorized
+from .errors import PayloadError
 from .host import Host
 from .images import is_grid
 from .routes.common import Services
@@ -154,6 +156,19 @@ class Native:
                 f"with {INTERRUPT_ROUTE}")
 
     # ---- the door ----------------------------------------------------------------------
+
+    def parameters(self, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        """`body` as webui's own route parses it (its request model: every field, with
+        webui's defaults, unknown keys left out) and echoes it back as "parameters";
+        PayloadError in FastAPI's shape when that model refuses it."""
+        try:
+            request = self.host.request_model(kind)(**body)
+        except pydantic.ValidationError as e:
+            raise PayloadError([{"loc": ["body", *p["loc"]], "msg": p["msg"], "type": p["type"]} for p in e.errors()]) from None
+        echoed = dict(vars(request))
+        if kind == "img2img" and not echoed.get("include_init_images"):  # as img2imgapi
+            echoed["init_images"] = echoed["mask"] = None
+        return echoed
 
     @staticmethod
     def queue_body(body: Dict[str, Any], parameters: Dict[str, Any]) -> Dict[str, Any]:

@@ -132,12 +132,6 @@ class Host:
         """webui's --api-auth names and passwords; empty when it runs without."""
         raise NotImplementedError
 
-    def native_request(self, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        """`body` as webui's own /sdapi/v1/txt2img or img2img parses it and echoes it
-        back as "parameters": every field, defaults filled in, unknown keys left out.
-        PayloadError when webui's request model refuses it."""
-        raise NotImplementedError
-
     def request_model(self, kind: str) -> Any:
         """webui's own pydantic request model of its /sdapi/v1/txt2img or img2img (built
         by webui from its processing classes): the fields a request may have."""

@@ -11,11 +11,9 @@ import sys
 import types
 from typing import Any, Dict, List, Optional, Tuple
 
-import pydantic
 from modules import (call_queue, devices, paths_internal, processing, progress, scripts, sd_models, sd_samplers, sd_schedulers,
                      sd_vae, shared)
 
-from .errors import PayloadError
 from .host import Checkpoint, Host, Lora, Outcome, Script, Setting, StateSnapshot, Style, Upscaler
 from .images_in import decode_image
 from . import thread_options, webui_request
@@ -111,20 +109,6 @@ class WebuiHost(Host):
         # as webui's Api.__init__ reads --api-auth: "name:password,name2:password2"
         raw = getattr(shared.cmd_opts, "api_auth", None)
         return dict(pair.split(":", 1) for pair in raw.split(",") if ":" in pair) if raw else {}
-
-    def native_request(self, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        # as text2imgapi/img2imgapi: the request model, echoed as vars(request)
-        from modules.api import models  # imported on use, as _api()
-
-        model = models.StableDiffusionImg2ImgProcessingAPI if kind == "img2img" else models.StableDiffusionTxt2ImgProcessingAPI
-        try:
-            request = model(**body)
-        except pydantic.ValidationError as e:
-            raise PayloadError([{"loc": ["body", *p["loc"]], "msg": p["msg"], "type": p["type"]} for p in e.errors()]) from None
-        echoed = dict(vars(request))
-        if kind == "img2img" and not echoed.get("include_init_images"):
-            echoed["init_images"] = echoed["mask"] = None
-        return echoed
 
     # ---- what a prompt or the hires fix may name ------------------------------------
 

@@ -140,7 +140,7 @@ def door(kind: TaskType) -> Handler:
             body = await read_json(request, native.queue.limits().max_body_mb, "max_body_mb")
             if not isinstance(body, dict):
                 raise PayloadError([{"loc": ["body"], "msg": "the body must be a JSON object", "type": "type_error"}])
-            parameters = await run_in_threadpool(native.host.native_request, kind.value, body)
+            parameters = await run_in_threadpool(native.parameters, kind.value, body)
             view = await run_in_threadpool(native.queue.submit, user, kind, native.queue_body(body, parameters))
         except PayloadError as e:
             return await JSONResponse({"detail": e.errors}, status_code=e.status_code)(scope, receive, send)
