@@ -14,6 +14,7 @@ from .auth import Forbidden
 from .errors import PayloadError, error
 from .store import Store
 from .users import KeyInfo, Role, User, UserExists, digest, limits_problem, name_problem, new_key, prefix_of
+from .webhooks import set_default_callback
 
 
 class AccountConflict(Exception):
@@ -81,7 +82,9 @@ class Accounts:
         user = self._user(name)
         if user.is_admin and self.store.count_users(Role.ADMIN) == 1 and self.store.count_users() > 1:
             raise AccountConflict(f"{name} is the last admin while other users exist; make another admin first")
-        return self.store.delete_user(name, self.clock())
+        cancelled = self.store.delete_user(name, self.clock())
+        set_default_callback(self.store, name, None, hosts="")  # a new user of that name starts without it
+        return cancelled
 
     # ---- a user's own keys (or an admin's for anyone) ----------------------------------
 

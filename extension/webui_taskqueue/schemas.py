@@ -8,7 +8,7 @@ import datetime
 from typing import Any, Dict, List, Optional, Union
 
 import pydantic
-from pydantic import BaseModel, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 
 from .images import is_grid
 from .inputs import describe as describe_inputs
@@ -262,6 +262,11 @@ class MePublic(Model):
     usage: Usage
     keys: List[KeyInfoPublic] = []
     webhook_secret: Optional[str] = None  # signs your webhooks (X-Queue-Signature)
+    callback_url: Optional[str] = None  # where your tasks' final states go when a task names none
+
+
+class MeUpdate(Model):
+    callback_url: Optional[str] = Field(..., description="your default callback URL (null: none)")
 
 
 class WebhookSecret(Model):

@@ -27,7 +27,7 @@ from .push_store import Delivery
 from .store import Store
 from .tasks import InvalidTransition, Task, TaskStatus, TaskType
 from .users import User
-from .webhooks import Policy as WebhookPolicy, take_callback
+from .webhooks import Policy as WebhookPolicy, default_callback, take_callback
 from .worker import PAUSED, Worker
 
 
@@ -75,7 +75,7 @@ class QueueService:
     # ---- submit ------------------------------------------------------------------------
 
     def submit(self, user: User, kind: TaskType, body) -> TaskView:
-        body, callback_url = take_callback(body, self.webhooks().hosts)
+        body, callback_url = take_callback(body, self.webhooks().hosts, default_callback(self.store, user.name))
         params = check(kind.value, body, self.limits(), self.fields(kind.value), self.host.setting,
                        lambda given: self.host.apply_infotext(kind.value, given))
         checkpoint, vae = self._resolve(kind, params)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 HEADER = "X-Queue-Signature"
 MAX_URL = 2048
+DEFAULT_CALLBACK = "default_callback_url:"  # + owner: a state record of the store
 URL_PATTERN = r"^https?://[^\s/?#@]+([/?#]\S*)?$"  # the OpenAPI document gives the same
 MAX_DELAY = 3600.0  # longest wait between two tries
 
@@ -231,13 +232,31 @@ class Sender:
         return self.store.record_attempt(delivery.task_id, now, status, error, delivered, next_try)
 
 
-def take_callback(body: Any, hosts: str) -> Tuple[Any, Optional[str]]:
-    """A submit body without its `callback_url`, and the URL checked (PayloadError)."""
+def take_callback(body: Any, hosts: str, default: Optional[str] = None) -> Tuple[Any, Optional[str]]:
+    """A submit body without its `callback_url`, and the URL checked (PayloadError).
+    Without one, the owner's `default` (checked again: the allowed hosts may have
+    changed since it was set); `"callback_url": null` asks for no webhook at all."""
     if not isinstance(body, dict) or "callback_url" not in body:
-        return body, None
+        problem = None if default is None else url_problem(default, hosts)
+        if problem:
+            raise PayloadError([error("callback_url", f"your default callback URL {problem}")])
+        return body, default
     body = dict(body)
     url = body.pop("callback_url")
     problem = None if url is None else url_problem(url, hosts)
     if problem:
         raise PayloadError([error("callback_url", problem)])
     return body, url
+
+
+def default_callback(store: Store, owner: str) -> Optional[str]:
+    """The URL that `owner`'s tasks are sent to when they name none."""
+    return store.get_state(DEFAULT_CALLBACK + owner)
+
+
+def set_default_callback(store: Store, owner: str, url: Optional[str], hosts: str) -> None:
+    """PayloadError when `url` may not be a callback; None: no default."""
+    problem = None if url is None else url_problem(url, hosts)
+    if problem:
+        raise PayloadError([error("callback_url", problem)])
+    store.set_state(DEFAULT_CALLBACK + owner, url)

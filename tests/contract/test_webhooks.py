@@ -168,3 +168,27 @@ def test_a_delivery_survives_the_server_killed_between_the_final_state_and_the_d
         assert callback["delivered_at"] and callback["attempts"] == 1
     finally:
         receiver.close()
+
+
+def test_a_users_default_callback_takes_the_tasks_that_name_none(hooks, receiver):
+    r = hooks.patch("/queue/v1/me", json={"callback_url": "ftp://example.com/x"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "callback_url"], r.text
+    r = hooks.patch("/queue/v1/me", json={"callback_url": receiver.url + "?default"})
+    assert r.status_code == 200 and r.json()["callback_url"] == receiver.url + "?default", r.text
+    try:
+        assert hooks.get("/queue/v1/me").json()["callback_url"] == receiver.url + "?default"
+        by_default = hooks.submit(SMALL)
+        named = hooks.submit({**SMALL, "callback_url": receiver.url + "?named"})
+        none = hooks.submit({**SMALL, "callback_url": None})
+        for task_id in (by_default, named, none):
+            hooks.wait(task_id)
+        for task_id in (by_default, named):
+            receiver.wait_for(task_id)
+        assert delivered(hooks, by_default)["url"] == receiver.url + "?default"
+        assert delivered(hooks, named)["url"] == receiver.url + "?named"
+        assert hooks.task(none)["callback"] is None
+        time.sleep(1)
+        assert none not in {b["task_id"] for b in receiver.bodies(answered=False)}
+    finally:
+        assert hooks.patch("/queue/v1/me", json={"callback_url": None}).json()["callback_url"] is None
+    assert hooks.task(hooks.submit(SMALL))["callback"] is None

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import schemas
+from ..webhooks import default_callback, set_default_callback
 from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers, body_doc, model_schema, parse_model, read_json
 
 NO_USER = "no such user (or no such key of theirs)"
@@ -20,10 +21,19 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
 
     @router.get("/me", response_model=schemas.MePublic, responses=answers())
     def me(services: Services = Depends(get_services), who: Caller = Depends(caller)):
-        """Who you are, the limits that apply to you (null: none), your usage, and the
-        secret that signs your webhooks."""
-        return {**schemas.me_public(services.accounts.me(who.user)),
-                "webhook_secret": services.queue.store.webhook_secret(who.user.name)}
+        """Who you are, the limits that apply to you (null: none), your usage, the
+        secret that signs your webhooks and your default callback URL."""
+        return _me(services, who)
+
+    @router.patch("/me", response_model=schemas.MePublic, responses=answers(*BODY),
+                  openapi_extra=body_doc(model_schema(schemas.MeUpdate)))
+    async def update_me(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+        """Your default callback URL: where the final state of each task of yours goes
+        when the task names no `callback_url` (null: none). Checked as a task's is."""
+        body = parse_model(schemas.MeUpdate, await read_json(request))
+        hosts = services.queue.webhooks().hosts
+        await run_in_threadpool(set_default_callback, services.queue.store, who.user.name, body.callback_url, hosts)
+        return await run_in_threadpool(_me, services, who)
 
     @router.post("/users", status_code=201, response_model=schemas.KeyCreated, responses=answers(403, 409, *BODY, s409=TAKEN),
                  openapi_extra=body_doc(model_schema(schemas.UserCreate)))
@@ -77,3 +87,9 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         return Response(status_code=204)
 
     return router
+
+
+def _me(services: Services, who: Caller) -> dict:
+    store, name = services.queue.store, who.user.name
+    return {**schemas.me_public(services.accounts.me(who.user)),
+            "webhook_secret": store.webhook_secret(name), "callback_url": default_callback(store, name)}
