@@ -148,8 +148,9 @@ def door(kind: TaskType) -> Handler:
             headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
             return await JSONResponse(http_error(429, str(e)), status_code=429, headers=headers)(scope, receive, send)
         task = await _wait(native, user, view.task.task_id, receive)
-        if task is None:
-            return  # the client left
+        if task is None:  # nobody reads it, but webui's middleware wants an answer sent
+            gone = http_error(409, "the client left (its task was cancelled if it still waited), or the task was deleted")
+            return await JSONResponse(gone, status_code=409)(scope, receive, send)
         status, answer = await run_in_threadpool(native.answer, task, parameters)
         await JSONResponse(answer, status_code=status)(scope, receive, send)
 
