@@ -78,6 +78,8 @@ def create_app(nowebui):
     async def http_exception_handler(request: Request, e: HTTPException):
         return handle_exception(request, e)
 
+    initialize_util.setup_middleware(app)
+
     # Plain `def` endpoints run in the threadpool, as webui's do, so a request waiting for
     # queue_lock never blocks /sdapi/v1/progress.
     def txt2img(payload: dict):

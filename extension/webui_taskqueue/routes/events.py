@@ -29,6 +29,7 @@ from .common import PREFIX, Caller, Links, QueueRoute, Services, answers
 KEEP_ALIVE = 15.0  # seconds between comments on an idle stream: proxies cut silent ones
 RETRY_MS = 2000  # how soon a browser's EventSource reconnects
 SNAPSHOT_MOST = 500
+STREAM_PATH = f"{PREFIX}/events"
 
 STREAM_DOC = {
     200: {"description": "`text/event-stream`: `id:`, `event:` (submitted, position, started, progress, "
@@ -179,6 +180,29 @@ def watch_server_exit() -> None:
 
     handle_exit.task_queue_watch = True
     Server.handle_exit = handle_exit
+
+
+def keep_uncompressed(app) -> None:
+    """webui gzips its answers (starlette's GZipMiddleware, set up before extensions
+    start), and before starlette 0.46 that middleware holds a stream's events back
+    until kilobytes of them gather: a client saw none. Requests for the stream reach
+    it without Accept-Encoding, so it passes them through as they are."""
+    if getattr(app, "task_queue_plain_stream", False):
+        return
+    build = app.build_middleware_stack
+
+    def wrap(inner):
+        async def plain(scope, receive, send):
+            if scope["type"] == "http" and scope["path"].endswith(STREAM_PATH):
+                scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+            await inner(scope, receive, send)
+
+        return plain
+
+    app.build_middleware_stack = lambda: wrap(build())  # when the app builds its stack again
+    if app.middleware_stack is not None:
+        app.middleware_stack = wrap(app.middleware_stack)
+    app.task_queue_plain_stream = True
 
 
 def _frame(event_id: int, kind: str, data: Dict[str, Any]) -> str:
