@@ -49,7 +49,7 @@ def contract_forge(session):
     """The contract suite with the stand-in playing Forge (its loading parameters,
     set_config, global unload: tests/standin/forge_mode.py), on the current dependency
     set, which is Forge's kind (pydantic 2)."""
-    session.install(*STANDIN, *FUZZER, *DEPENDENCY_SETS["current"])
+    session.install(*STANDIN, *FUZZER, *REDIS, *DEPENDENCY_SETS["current"])
     session.run("pytest", "-q", "tests/contract", *session.posargs, env={"TASK_QUEUE_STANDIN": "forge"})
 
 
