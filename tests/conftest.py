@@ -12,4 +12,17 @@ for path in (os.path.join(ROOT, "extension"), os.path.join(HERE, "standin")):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from redis_server import redis_server  # noqa: E402,F401  (a real redis-server, for the Redis store's tests)
+import pytest  # noqa: E402
+from redis_server import redis_server, redis_store  # noqa: E402,F401  (a real redis-server, for the Redis store's tests)
+
+from webui_taskqueue.sqlite_store import SQLiteStore  # noqa: E402
+from webui_taskqueue.store import MemoryStore  # noqa: E402
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def store(request, tmp_path):
+    """Each store behind the contract, empty: the tests that take it run over all three."""
+    found = (MemoryStore() if request.param == "memory" else redis_store(request) if request.param == "redis"
+             else SQLiteStore(str(tmp_path / "q" / "tasks.sqlite3")))
+    yield found
+    found.close()

@@ -7,7 +7,6 @@ import sys
 import time
 
 import pytest
-from redis_server import redis_store
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # makes `standin` importable
 
@@ -20,18 +19,10 @@ from webui_taskqueue.images import ImageStore  # noqa: E402
 from webui_taskqueue.planner import Planner  # noqa: E402
 from webui_taskqueue.scheduler import Policy  # noqa: E402
 from webui_taskqueue.sqlite_store import SQLiteStore  # noqa: E402
-from webui_taskqueue.store import MemoryStore  # noqa: E402
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
 from webui_taskqueue.webui import WebuiHost  # noqa: E402
 from webui_taskqueue.worker import Worker  # noqa: E402
 
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store(request, tmp_path):
-    found = (MemoryStore() if request.param == "memory" else redis_store(request) if request.param == "redis"
-          else SQLiteStore(str(tmp_path / "tasks.sqlite3")))
-    yield found
-    found.close()
 
 
 def ended(status, error=None):

@@ -1,7 +1,6 @@
 """The push part of the store contract (event log, webhook outbox), against every store."""
 
 import pytest
-from redis_server import redis_store
 
 from webui_taskqueue import push_store
 from webui_taskqueue.sqlite_store import SQLiteStore
@@ -9,13 +8,6 @@ from webui_taskqueue.store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType
 from webui_taskqueue.users import Role, User
 
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store(request, tmp_path):
-    s = (MemoryStore() if request.param == "memory" else redis_store(request) if request.param == "redis"
-          else SQLiteStore(str(tmp_path / "q" / "tasks.sqlite3")))
-    yield s
-    s.close()
 
 
 def make(task_id, owner="ann", callback_url=None, created_at=1.0):

@@ -4,23 +4,15 @@ lists: images.py writes, recovery.py settles what a dead process left."""
 import os
 
 import pytest
-from redis_server import redis_store
 from PIL import Image
 
 from webui_taskqueue import images as images_module
 from webui_taskqueue.images import ImageStore
 from webui_taskqueue.recovery import recover
 from webui_taskqueue.sqlite_store import SQLiteStore
-from webui_taskqueue.store import RESTART_MESSAGE, MemoryStore
+from webui_taskqueue.store import RESTART_MESSAGE
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType
 
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store(request, tmp_path):
-    s = (MemoryStore() if request.param == "memory" else redis_store(request) if request.param == "redis"
-          else SQLiteStore(str(tmp_path / "tasks.sqlite3")))
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -4,19 +4,11 @@ import sqlite3
 import threading
 
 import pytest
-from redis_server import redis_store
 
 from webui_taskqueue.sqlite_store import SQLiteStore
-from webui_taskqueue.store import RESTART_MESSAGE, MemoryStore
+from webui_taskqueue.store import RESTART_MESSAGE
 from webui_taskqueue.tasks import InvalidTransition, Task, TaskStatus, TaskType
 
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store(request, tmp_path):
-    s = (MemoryStore() if request.param == "memory" else redis_store(request) if request.param == "redis"
-          else SQLiteStore(str(tmp_path / "q" / "tasks.sqlite3")))
-    yield s
-    s.close()
 
 
 def make(task_id, owner="ann", created_at=1.0, params=None, **kw):
