@@ -48,6 +48,7 @@ class EventHub:
                  clock: Callable[[], float] = time.time, tick: float = TICK) -> None:
         self.store, self.worker, self.planner, self.clock, self.tick_seconds = store, worker, planner, clock, tick
         self._cond = threading.Condition()
+        self._ticking = threading.Lock()  # one tick at a time: two would hand out the same events
         self._subs: Set[Subscription] = set()
         self._last: Optional[int] = None  # newest event id handed out
         self._thread: Optional[threading.Thread] = None
@@ -121,6 +122,10 @@ class EventHub:
 
     def run_once(self) -> None:
         """One tick: log the live events that are due, hand out what is new."""
+        with self._ticking:
+            self._tick()
+
+    def _tick(self) -> None:
         now = self.clock()
         with self._cond:
             watched = {sub.owner for sub in self._subs}
