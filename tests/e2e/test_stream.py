@@ -30,7 +30,9 @@ def test_a_task_is_followed_from_the_stream_without_polling_it(start_server, mak
     task_id = ui.submit(prompt="followed by its events", steps=40, width=64, height=64)["task_id"]
     expect(ui.card(task_id).locator(".state-text")).to_contain_text("Step", timeout=20000)
     polls = count_requests(page, rf"/tasks/{task_id}$", 2.5)
-    assert polls == 0, polls  # steps arrive as events; nobody asks for the task
+    # steps arrive as events: no poll a second, as without the stream (at most the
+    # check every 30 s may fall in the window, when a busy machine was slow to start)
+    assert polls <= 1, polls
     expect(ui.card(task_id).locator(".badge")).to_have_text("Done", timeout=20000)
     assert ui.card(task_id).locator("img").count() >= 1
     assert len(streams) == 1  # one stream all along
