@@ -345,8 +345,7 @@ class QueueService:
     def _view(self, task: Task, plan: Optional[Plan] = None, left: Optional[float] = None, fresh: bool = False) -> TaskView:
         """`plan` and `left` (the running task's seconds left), when the caller has them
         already for many tasks; `fresh`: the caller just reordered the queue."""
-        callback = (self.store.delivery(task.task_id) or Delivery(task.task_id, task.owner, task.callback_url)
-                    if task.callback_url else None)
+        callback = self._callback(task)
         if task.status == TaskStatus.QUEUED:
             plan = self.planner.current(needs=task.task_id, fresh=fresh) if plan is None else plan
             position = plan.position(task.task_id)
@@ -361,6 +360,14 @@ class QueueService:
             progress = self.worker.progress(task.task_id)
             return TaskView(task, progress=progress, eta=progress.eta_seconds if progress else None, callback=callback)
         return TaskView(task, callback=callback)
+
+    def _callback(self, task: Task) -> Optional[Delivery]:
+        """Its webhook: a delivery exists from the final state on; before, one to come
+        (no store read on the poll of a queued or running task)."""
+        if not task.callback_url:
+            return None
+        found = self.store.delivery(task.task_id) if task.is_final else None
+        return found or Delivery(task.task_id, task.owner, task.callback_url)
 
     def _running_left(self) -> float:
         """Seconds until the running task (if any) is expected to end."""

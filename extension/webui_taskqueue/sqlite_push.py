@@ -88,8 +88,8 @@ class SQLitePush(PushStore):
         return row[0] if row else 0
 
     def delivery(self, task_id):
-        with self._lock:
-            row = self._db.execute("SELECT * FROM deliveries WHERE task_id=?", (task_id,)).fetchone()
+        with self._reader_lock:  # read by status polls on the event loop: never behind a write
+            row = self._reader.execute("SELECT * FROM deliveries WHERE task_id=?", (task_id,)).fetchone()
         return _delivery(row) if row else None
 
     def due_deliveries(self, now, limit=20):
