@@ -9,7 +9,6 @@ printed is a JSON object:
   idle_gap_ms_median     while tasks wait: from one task's process_images returning to
                          the next task's process_images being called"""
 
-import datetime
 import json
 import os
 import statistics
@@ -19,13 +18,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from bench.target import target  # noqa: E402
+from bench.target import queue_block, seconds, target  # noqa: E402
 
 TASKS, BLOCK = 20, 5
-
-
-def seconds(iso):
-    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def native_block(client, payloads):
@@ -36,18 +31,9 @@ def native_block(client, payloads):
     return time.time() - start
 
 
-def queue_block(client, payloads):
-    start = time.time()
-    ids = [client.submit(payload) for payload in payloads]
-    # Poll slowly, as a person's page would: the end is the server's finished_at, so the
-    # poll rate does not blur the figure, and fast polling would steal webui's CPU.
-    client.wait(ids[-1], every=0.5)
-    tasks = [client.wait(task_id) for task_id in ids]
-    assert all(t["status"] == "done" for t in tasks), tasks
-    end = max(seconds(t["finished_at"]) for t in tasks)
-    ordered = sorted(tasks, key=lambda t: seconds(t["process_started_at"]))
-    gaps = [seconds(b["process_started_at"]) - seconds(a["process_finished_at"]) for a, b in zip(ordered, ordered[1:])]
-    return end - start, gaps
+def gaps_of(tasks):
+    """Seconds between one task's end and the next one's start, in run order."""
+    return [seconds(b["process_started_at"]) - seconds(a["process_finished_at"]) for a, b in zip(tasks, tasks[1:])]
 
 
 def main():
@@ -64,9 +50,9 @@ def main():
                 if side == "native":
                     native_total += native_block(client, payloads)
                 else:
-                    elapsed, block_gaps = queue_block(client, payloads)
+                    elapsed, tasks = queue_block(client, payloads)
                     queue_total += elapsed
-                    gaps += block_gaps
+                    gaps += gaps_of(tasks)
             print(f"block {block}: native {native_total:.3f}s queue {queue_total:.3f}s (running totals)", flush=True)
     result = {
         "benchmark": "overhead",

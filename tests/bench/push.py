@@ -15,7 +15,6 @@ its blocks, with the ratios of each arm over plain:
   webhooks_vs_plain_generation, webhooks_vs_plain_end_to_end,
   streams_vs_plain_generation, streams_vs_plain_end_to_end"""
 
-import datetime
 import json
 import os
 import statistics
@@ -30,14 +29,10 @@ import httpx
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from bench.target import target  # noqa: E402
+from bench.target import queue_block, seconds, target  # noqa: E402
 
 ROUNDS, BLOCK, STREAMS, RECEIVER_SECONDS = 4, 5, 100, 30.0
 ARMS = ("plain", "webhooks", "streams")
-
-
-def seconds(iso):
-    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 class SlowReceiver:
@@ -93,17 +88,6 @@ class IdleStreams:
             client.close()
 
 
-def block(client, payloads):
-    start = time.time()
-    ids = [client.submit(payload) for payload in payloads]
-    client.wait(ids[-1], every=0.5)
-    tasks = [client.wait(task_id) for task_id in ids]
-    assert all(t["status"] == "done" for t in tasks), tasks
-    end = max(seconds(t["finished_at"]) for t in tasks)
-    generation = [seconds(t["process_finished_at"]) - seconds(t["process_started_at"]) for t in tasks]
-    return end - start, generation
-
-
 def main():
     options = {"task_queue_callback_hosts": "127.0.0.1", "task_queue_callback_timeout": RECEIVER_SECONDS * 2,
                "task_queue_callback_tries": 1}
@@ -127,12 +111,13 @@ def main():
                         payloads = [dict(p, callback_url=receiver.url) for p in payloads]
                     streams = IdleStreams(client.url, idle_key, STREAMS) if arm == "streams" else None
                     try:
-                        elapsed, times = block(client, payloads)
+                        elapsed, tasks = queue_block(client, payloads)
                     finally:
                         if streams:
                             streams.close()
                     totals[arm] += elapsed
-                    generation[arm] += times
+                    generation[arm] += [seconds(t["process_finished_at"]) - seconds(t["process_started_at"])
+                                        for t in tasks]
                 print(f"round {round_no}: " + ", ".join(f"{a} {totals[a]:.3f}s" for a in ARMS)
                       + f" (running totals; webhooks received {receiver.received})", flush=True)
         finally:

@@ -2,9 +2,11 @@
 TASK_QUEUE_ADMIN_KEY, when its queue has users), else a stand-in started for it."""
 
 import contextlib
+import datetime
 import os
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -23,3 +25,21 @@ def target(name, **standin):
         yield server.client(), False
     finally:
         server.stop()
+
+
+def seconds(iso):
+    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def queue_block(client, payloads):
+    """Submit `payloads`, wait for them all: (seconds from the first submit to the last
+    server-side finish, the tasks in the order they ran). Polled slowly, as a person's
+    page would: the end is the server's finished_at, so the poll rate does not blur it,
+    and fast polling would steal webui's CPU."""
+    start = time.time()
+    ids = [client.submit(payload) for payload in payloads]
+    client.wait(ids[-1], every=0.5)
+    tasks = [client.wait(task_id) for task_id in ids]
+    assert all(t["status"] == "done" for t in tasks), tasks
+    end = max(seconds(t["finished_at"]) for t in tasks)
+    return end - start, sorted(tasks, key=lambda t: seconds(t["process_started_at"]))
