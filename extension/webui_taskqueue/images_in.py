@@ -71,6 +71,9 @@ def decode_input(data: str) -> Tuple[bytes, str]:
 
 
 def _bytes(data: str) -> bytes:
+    if data.strip().lower().startswith(("http://", "https://")):
+        raise ValueError("is a URL: images are taken as base64 (a data: URL prefix is fine); "
+                         "the queue fetches nothing for its users")
     if data.startswith("data:"):
         data = data.split(",", 1)[-1]
     try:

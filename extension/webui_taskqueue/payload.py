@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional
 
-from . import images_in, json_body
+from . import images_in, json_body, script_inputs
 from .errors import PayloadError, error
 from .host import Setting
 from .limits import INT64, RANGES, SIZES, Limits, short as _short
@@ -53,6 +53,7 @@ def check(kind: str, body: Any, limits: Limits, fields: Fields, settings: Option
         params = _apply_infotext(params, fields, infotext)
     params.pop("infotext", None)
     errors += _scripts(params)
+    errors += script_inputs.problems(params, limits.max_width, limits.max_height)
     errors += limits.problems(params)
     errors += _overrides(params.get("override_settings") or {}, settings)
     if kind == "img2img":
