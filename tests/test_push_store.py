@@ -1,5 +1,7 @@
 """The push part of the store contract (event log, webhook outbox), against every store."""
 
+import threading
+
 import pytest
 
 from webui_taskqueue import push_store
@@ -74,7 +76,7 @@ def test_a_final_state_with_a_callback_makes_its_delivery_due_in_the_same_step(s
     found = store.delivery("t1")
     assert (found.url, found.owner, found.attempts, found.next_try_at) == ("http://127.0.0.1:9/hook", "ann", 0, 5.0)
     assert store.next_delivery_at() == 5.0
-    assert [d.task_id for d in store.due_deliveries(4.9)] == [] and [d.task_id for d in store.due_deliveries(5.0)] == ["t1"]
+    assert store.claim_deliveries(4.9, 60) == [] and [d.task_id for d in store.claim_deliveries(5.0, 60)] == ["t1"]
 
 
 def test_attempts_are_recorded_until_delivered_or_given_up(store):
@@ -83,13 +85,42 @@ def test_attempts_are_recorded_until_delivered_or_given_up(store):
         store.cancel(task_id, 2.0)
     failed = store.record_attempt("t1", 3.0, 500, "HTTP 500", delivered=False, next_try_at=8.0)
     assert (failed.attempts, failed.last_status, failed.next_try_at, failed.delivered_at) == (1, 500, 8.0, None)
-    assert [d.task_id for d in store.due_deliveries(7.0)] == ["t2"]
+    assert [d.task_id for d in store.claim_deliveries(7.0, 60)] == ["t2"]
     done = store.record_attempt("t1", 9.0, 204, None, delivered=True, next_try_at=None)
     assert (done.attempts, done.delivered_at, done.next_try_at, done.last_error) == (2, 9.0, None, None)
     gone = store.record_attempt("t2", 9.0, None, "timed out", delivered=False, next_try_at=None)
     assert gone.gave_up_at == 9.0 and gone.next_try_at is None
-    assert store.due_deliveries(100.0) == [] and store.next_delivery_at() is None
+    assert store.claim_deliveries(100.0, 60) == [] and store.next_delivery_at() is None
     assert store.delivery("t1") == done
+
+
+def test_a_claimed_delivery_is_nobody_elses_until_its_try_is_recorded_or_its_lease_ends(store):
+    for task_id in ("t1", "t2"):
+        store.add(make(task_id, callback_url="http://h/x"))
+        store.cancel(task_id, 2.0)
+    first = store.claim_deliveries(3.0, 60, limit=1)
+    assert [d.task_id for d in first] == ["t1"] and first[0].next_try_at == 2.0
+    assert [d.task_id for d in store.claim_deliveries(3.0, 60)] == ["t2"]  # t1 is held
+    assert store.claim_deliveries(62.9, 60) == [] and store.next_delivery_at() == 63.0
+    store.record_attempt("t2", 4.0, 500, "HTTP 500", delivered=False, next_try_at=9.0)
+    assert [d.task_id for d in store.claim_deliveries(9.0, 60)] == ["t2"]  # recorded: due again at its next try
+    assert [d.task_id for d in store.claim_deliveries(63.0, 60)] == ["t1"]  # its claimer died: the lease ended
+    assert store.delivery("t1").attempts == 0
+
+
+def test_of_many_claimers_at_once_each_delivery_goes_to_one(store):
+    for i in range(20):
+        store.add(make(f"t{i}", callback_url="http://h/x"))
+        store.cancel(f"t{i}", 2.0)
+    taken, threads = [], []
+    for _ in range(4):
+        threads.append(threading.Thread(target=lambda: [taken.extend(store.claim_deliveries(3.0, 60, limit=1))
+                                                        for _ in range(10)]))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(d.task_id for d in taken) == sorted(f"t{i}" for i in range(20))
 
 
 def test_cancelling_a_revoked_users_tasks_logs_them_and_makes_their_webhooks_due(store):
@@ -104,7 +135,7 @@ def test_a_deleted_task_takes_its_pending_delivery_with_it(store):
     store.add(make("t1", callback_url="http://h/x"))
     store.cancel("t1", 2.0)
     store.delete("t1")
-    assert store.delivery("t1") is None and store.due_deliveries(10.0) == []
+    assert store.delivery("t1") is None and store.claim_deliveries(10.0, 60) == []
 
 
 def test_webhook_secrets_are_per_user_and_rotate(store):

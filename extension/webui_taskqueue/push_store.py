@@ -68,12 +68,15 @@ class PushStore:
     def delivery(self, task_id: str) -> Optional[Delivery]:
         raise NotImplementedError
 
-    def due_deliveries(self, now: float, limit: int = 20) -> List[Delivery]:
-        """Deliveries whose next try is due, soonest first."""
+    def claim_deliveries(self, now: float, lease: float, limit: int = 20) -> List[Delivery]:
+        """Deliveries whose next try is due, soonest first, each held for the caller
+        until `now + lease`: no caller (no box) gets one again before then, unless its
+        try was recorded (`record_attempt`). One caller takes each, atomically; one that
+        dies holding a claim leaves it to fall due again when the lease ends."""
         raise NotImplementedError
 
     def next_delivery_at(self) -> Optional[float]:
-        """When the next delivery falls due (None: none pending)."""
+        """When the next delivery falls due, or its claim ends (None: none pending)."""
         raise NotImplementedError
 
     def record_attempt(self, task_id: str, now: float, status: Optional[int], error: Optional[str],
@@ -88,6 +91,31 @@ class PushStore:
     def rotate_webhook_secret(self, owner: str) -> str:
         """A new key for `owner`'s webhooks; the old one stops signing at once."""
         raise NotImplementedError
+
+
+class Leases:
+    """Claims held in this process: the memory and SQLite stores serve one box, so a
+    claim needs no record that outlives it (a restart finds every delivery unclaimed)."""
+
+    def __init__(self) -> None:
+        self._until: Dict[str, float] = {}
+
+    def take(self, due: List[Delivery], now: float, lease: float, limit: int) -> List[Delivery]:
+        """Of `due` (soonest first), those not held, now held until `now + lease`."""
+        free = [d for d in due if self._until.get(d.task_id, float("-inf")) <= now][:limit]
+        for delivery in free:
+            self._until[delivery.task_id] = now + lease
+        return free
+
+    def due_at(self, delivery: Delivery) -> float:
+        """When `delivery` (pending) may be taken: its next try, or its claim's end."""
+        return max(delivery.next_try_at, self._until.get(delivery.task_id, float("-inf")))
+
+    def release(self, task_id: str) -> None:
+        self._until.pop(task_id, None)
+
+    def __len__(self) -> int:
+        return len(self._until)
 
 
 def attempted(delivery: Delivery, now: float, status: Optional[int], error: Optional[str],
@@ -106,6 +134,7 @@ class MemoryPush(PushStore):
         self._events: collections.deque = collections.deque(maxlen=EVENTS_KEPT)
         self._last_event = 0
         self._deliveries: Dict[str, Delivery] = {}
+        self._leases = Leases()
 
     # called by MemoryStore with its lock held, in the step that changes the task
     def _log_locked(self, owner: str, task_id: str, kind: str, data: Dict[str, Any], now: float) -> int:
@@ -138,19 +167,21 @@ class MemoryPush(PushStore):
         with self._lock:
             return self._deliveries.get(task_id)
 
-    def due_deliveries(self, now, limit=20):
+    def claim_deliveries(self, now, lease, limit=20):
         with self._lock:
             due = [d for d in self._deliveries.values() if d.next_try_at is not None and d.next_try_at <= now]
-            return sorted(due, key=lambda d: d.next_try_at)[:limit]
+            return self._leases.take(sorted(due, key=lambda d: d.next_try_at), now, lease, limit)
 
     def next_delivery_at(self):
         with self._lock:
-            return min((d.next_try_at for d in self._deliveries.values() if d.next_try_at is not None), default=None)
+            return min((self._leases.due_at(d) for d in self._deliveries.values() if d.next_try_at is not None),
+                       default=None)
 
     def record_attempt(self, task_id, now, status, error, delivered, next_try_at):
         with self._lock:
             found = attempted(self._deliveries[task_id], now, status, error, delivered, next_try_at)
             self._deliveries[task_id] = found
+            self._leases.release(task_id)
             return found
 
     def rotate_webhook_secret(self, owner):
@@ -161,3 +192,4 @@ class MemoryPush(PushStore):
     def _forget_locked(self, task_id: str) -> None:
         """A deleted task takes its pending webhook with it."""
         self._deliveries.pop(task_id, None)
+        self._leases.release(task_id)

@@ -202,6 +202,16 @@ redis.call('DEL', tkey(id), P .. 'in:' .. id, P .. 'd:' .. id)
 return {'ok'}
 """
 
+# ARGV: P, kept, now, held, limit. The webhook deliveries due at `now`, soonest first,
+# each made due at `held` instead (a claim: one box takes each; the delivery's own
+# record keeps its next try). Returns their ids.
+CLAIM_DELIVERIES = """
+local P, now, held = ARGV[1], ARGV[3], ARGV[4]
+local ids = redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
+for _, id in ipairs(ids) do redis.call('ZADD', P .. 'due', 'XX', held, id) end
+return ids
+"""
+
 # ARGV: P, kept, at (JSON), then owner, task id, kind, data (JSON) for each event
 APPEND_EVENTS = _COMMON + """
 for i = 4, #ARGV, 4 do log_event(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[3]) end

@@ -38,8 +38,8 @@ class RedisPush(PushStore):
     def delivery(self, task_id):
         return _delivery(self._redis.hgetall(self._k("d", task_id)))
 
-    def due_deliveries(self, now, limit=20):
-        ids = self._redis.zrangebyscore(self._k("due"), "-inf", repr(float(now)), start=0, num=limit)
+    def claim_deliveries(self, now, lease, limit=20):
+        ids = self._run("CLAIM_DELIVERIES", repr(float(now)), repr(float(now + lease)), int(limit))
         with self._redis.pipeline(transaction=False) as pipe:
             for task_id in ids:
                 pipe.hgetall(self._k("d", task_id))

@@ -49,7 +49,7 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
         self._errors = redis.exceptions
         self.prefix, self.box, self.alive = prefix, box, alive
         self._scripts = {name: self._redis.register_script(getattr(redis_lua, name)) for name in (
-            "ADD", "TRANSITION", "REORDER", "DELETE", "APPEND_EVENTS", "QUEUED",
+            "ADD", "TRANSITION", "REORDER", "DELETE", "APPEND_EVENTS", "CLAIM_DELIVERIES", "QUEUED",
             "REAP", "ADD_USER", "DELETE_USER", "ADD_KEY", "DELETE_KEY")}
         # the queued tasks' light records as this box last read them, at `_version`
         self._lock = threading.Lock()

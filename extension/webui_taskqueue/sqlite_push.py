@@ -92,15 +92,18 @@ class SQLitePush(PushStore):
             row = self._reader.execute("SELECT * FROM deliveries WHERE task_id=?", (task_id,)).fetchone()
         return _delivery(row) if row else None
 
-    def due_deliveries(self, now, limit=20):
+    def claim_deliveries(self, now, lease, limit=20):
         with self._lock:
+            held = len(self._leases)
             rows = self._db.execute("SELECT * FROM deliveries WHERE next_try_at <= ? ORDER BY next_try_at LIMIT ?",
-                                    (now, limit)).fetchall()
-        return [_delivery(r) for r in rows]
+                                    (now, limit + held)).fetchall()
+            return self._leases.take([_delivery(r) for r in rows], now, lease, limit)
 
     def next_delivery_at(self):
-        with self._lock:
-            return self._db.execute("SELECT MIN(next_try_at) FROM deliveries").fetchone()[0]
+        with self._lock:  # the soonest due, among as many more as there are claims
+            rows = self._db.execute("SELECT * FROM deliveries WHERE next_try_at IS NOT NULL ORDER BY next_try_at "
+                                    "LIMIT ?", (len(self._leases) + 1,)).fetchall()
+            return min((self._leases.due_at(_delivery(r)) for r in rows), default=None)
 
     def record_attempt(self, task_id, now, status, error, delivered, next_try_at):
         with self._transaction() as db:
@@ -111,6 +114,7 @@ class SQLitePush(PushStore):
             db.execute("UPDATE deliveries SET attempts=?, last_status=?, last_error=?, next_try_at=?, delivered_at=?, "
                        "gave_up_at=? WHERE task_id=?", (found.attempts, found.last_status, found.last_error,
                                                         found.next_try_at, found.delivered_at, found.gave_up_at, task_id))
+            self._leases.release(task_id)
             return found
 
     def rotate_webhook_secret(self, owner):

@@ -16,7 +16,7 @@ import threading
 from typing import Dict, Iterator, List, Optional
 
 from .inputs import split as split_inputs
-from .push_store import STARTED, SUBMITTED
+from .push_store import STARTED, SUBMITTED, Leases
 from .scheduler import Queued
 from .sqlite_push import MIGRATION as PUSH_MIGRATION, SQLitePush
 from .sqlite_users import SQLiteUsers
@@ -111,6 +111,7 @@ class SQLiteStore(SQLiteUsers, SQLitePush, Store):
         if os.path.dirname(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
         self._lock = threading.RLock()
+        self._leases = Leases()  # webhook deliveries this process claimed (sqlite_push.py)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -5,8 +5,9 @@ same step as the task's final state; this module's `Sender` is its own thread, n
 the worker: a slow or dead receiver never delays a generation. Each try has a timeout;
 a failed one is tried again after `retry_seconds`, doubled each time (at most an hour
 apart), until `tries` tries were made. A delivery survives a restart: it is a row.
-A delivery may arrive twice (webui killed between the POST and its record): receivers
-tell them apart by the task id.
+Boxes sharing a queue (Redis) each run a sender; each delivery is claimed by one of them
+for one try (`lease`), so one box sends it. A delivery may still arrive twice (webui
+killed between the POST and its record): receivers tell them apart by the task id.
 
 Where a callback may go: http(s) only. With no allowed hosts in Settings, any host
 whose every address is public (not loopback, private, link-local or reserved); with
@@ -146,6 +147,13 @@ def post(url: str, body: bytes, headers: Dict[str, str], timeout: float) -> Tupl
         connection.close()
 
 
+def lease(policy: Policy) -> float:
+    """Seconds a box holds a delivery it claimed: one try, with room to spare (its
+    name resolved, connecting and reading the answer may each take `timeout`). A box
+    that dies holding one leaves it to another box (or to itself, restarted) after this."""
+    return 5.0 + 3 * policy.timeout
+
+
 def backoff(attempts: int, retry_seconds: float) -> float:
     """Seconds to wait after the `attempts`-th failed try."""
     return min(MAX_DELAY, retry_seconds * 2 ** max(0, attempts - 1))
@@ -198,14 +206,18 @@ class Sender:
                     self._cond.wait(1.0 if due is None else min(1.0, max(0.01, due - self.clock())))
 
     def run_once(self) -> int:
-        """Try every delivery due now; how many were tried."""
-        due = self.store.due_deliveries(self.clock())
-        for delivery in due:
+        """Try every delivery due now, each claimed first, so that of several boxes on one
+        queue one sends it; how many were tried."""
+        tried = 0
+        while True:
             with self._cond:
                 if self._stopping:
-                    break
-            self.deliver(delivery)
-        return len(due)
+                    return tried
+            claimed = self.store.claim_deliveries(self.clock(), lease(self.policy()), limit=1)
+            if not claimed:
+                return tried
+            self.deliver(claimed[0])
+            tried += 1
 
     def deliver(self, delivery: Delivery) -> Delivery:
         policy = self.policy()
