@@ -155,3 +155,29 @@ def test_eta_counts_from_the_end_of_the_running_task(setup):
     moved = planner.current()
     assert moved.end(second) == pytest.approx(plan.end(second) - plan.end(plan.order[0].task_id))
     assert moved.end(third) > moved.end(second) > 0
+
+
+def test_learned_speeds_are_each_boxs_own_on_a_shared_queue(redis_server):
+    from webui_taskqueue.redis_store import RedisStore
+
+    prefix = f"speeds-{os.getpid()}-{time.monotonic_ns()}:"
+    a, b = (RedisStore(redis_server.url, prefix=prefix, box=name) for name in ("gpu-a", "gpu-b"))
+    try:
+        Planner(a, Host(), Policy).learn("a", work=10.0, seconds=5.0, switched=False)
+        assert Planner(a, Host(), Policy).speeds.rate == {"a": 0.5}  # kept for box gpu-a
+        assert not Planner(b, Host(), Policy).speeds.known  # gpu-b's GPU is not gpu-a's
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_box_alone_keeps_the_speeds_it_learned_before_boxes_had_names(tmp_path):
+    from webui_taskqueue.sqlite_store import SQLiteStore
+
+    store = SQLiteStore(str(tmp_path / "tasks.sqlite3"))
+    try:
+        store.set_state("speeds", {"rate": {"a": 0.25}, "switch": {"a": 3.0}})  # as an earlier version wrote it
+        planner = Planner(store, Host(), Policy)
+        assert planner.speeds.rate == {"a": 0.25} and planner.speeds.switch == {"a": 3.0}
+    finally:
+        store.close()

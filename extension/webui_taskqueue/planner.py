@@ -25,6 +25,12 @@ DIRTY_SECONDS = 0.25  # ... and per this when someone changed the order
 SPEEDS = "speeds"
 
 
+def speeds_record(store: Store) -> str:
+    """The store's record of the learned speeds: they are one GPU's, so on a queue that
+    several boxes share each box keeps its own; a box alone keeps the one it always had."""
+    return SPEEDS if store.box is None else f"{SPEEDS}:{store.box}"
+
+
 class _Cached(NamedTuple):
     key: tuple  # (store version, loaded model, policy) it was made for
     made: float
@@ -34,7 +40,7 @@ class _Cached(NamedTuple):
 class Planner:
     def __init__(self, store: Store, host: Host, policy: Callable[[], Policy], clock: Callable[[], float] = time.time):
         self.store, self.host, self.policy, self.clock = store, host, policy, clock
-        self.speeds = Speeds(store.get_state(SPEEDS))
+        self.speeds = Speeds(store.get_state(speeds_record(store)))
         self.vae: Optional[str] = None  # the VAE of the last task (webui's setting before any)
         self._running: Optional[Model] = None  # the model of the running task: loaded when the next one starts
         self._planning = threading.Lock()  # one thread plans at a time
@@ -131,4 +137,4 @@ class Planner:
 
     def learn(self, checkpoint: str, work: float, seconds: float, switched: bool) -> None:
         self.speeds.learn(checkpoint, work, seconds, switched)
-        self.store.set_state(SPEEDS, self.speeds.to_dict())
+        self.store.set_state(speeds_record(self.store), self.speeds.to_dict())

@@ -26,6 +26,8 @@ class Store(PushStore):
     """The contract. Status changes are atomic: each checks the transition table
     against the stored status and raises `InvalidTransition` when someone else won."""
 
+    box: Optional[str] = None  # this process's name on a queue several boxes share (None: one box's store)
+
     def add(self, task: Task, max_queued: Optional[int] = None, max_per_hour: Optional[int] = None) -> None:
         """Enqueue, checking the owner's counting limits in the same atomic step
         (QuotaExceeded). Every add counts towards the owner's last hour, even if the
