@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .store import RESTART_MESSAGE
 
@@ -25,7 +25,9 @@ def stopped_message(box: str) -> str:
 
 
 class RedisBoxes:
-    """Mixed into RedisStore: uses its `_redis`, `_k`, `_run`, `box` and `alive`."""
+    """Mixed into RedisStore: uses its `_redis`, `_k`, `_run`, `box`, `box_url` and `alive`."""
+
+    _describe: Callable[[], Dict[str, Any]] = dict  # what this box says of itself (attach sets it)
 
     def recover(self, now):
         return self._reap(now, starting=True)
@@ -40,9 +42,11 @@ class RedisBoxes:
                               json.dumps(RESTART_MESSAGE), before, after))
 
     def beat(self, now: float, alive: Optional[float] = None) -> None:
-        """This box is alive, for `alive` seconds more (the store's setting)."""
+        """This box is alive, for `alive` seconds more (the store's setting), with what
+        it says of itself (`describe`, given to attach: its model, its task)."""
+        record = {**self._describe(), "url": self.box_url, "at": now}
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._k("box", self.box), json.dumps({"at": now}), px=max(1, int((alive or self.alive) * 1000)))
+            pipe.set(self._k("box", self.box), json.dumps(record), px=max(1, int((alive or self.alive) * 1000)))
             pipe.sadd(self._k("boxes"), self.box)
             pipe.execute()
 
@@ -56,14 +60,23 @@ class RedisBoxes:
         return {n: json.loads(v) for n, v in found.items() if v is not None}
 
     def _keep_alive(self, stopping: threading.Event) -> None:
-        """The heartbeat thread's loop: say it, and look for stopped boxes."""
+        """The heartbeat thread's loop: say it, and look for stopped boxes. After Redis
+        was out of reach (a restart), the other boxes' records may have expired while
+        none could renew them: this box looks for stopped ones again only once every
+        box alive has had `alive` seconds to say so."""
+        reached_since: Optional[float] = float("-inf")  # None: Redis out of reach
         while not stopping.is_set():
             try:
                 self.beat(time.time())
-                failed = self.reap(time.time())
-                if failed:
-                    log.warning("task queue: %d task(s) of stopped boxes marked failed", len(failed))
+                if reached_since is None:
+                    reached_since = time.monotonic()
+                    log.info("task queue: Redis is back; this box says it is alive again")
+                if time.monotonic() - reached_since >= self.alive:
+                    failed = self.reap(time.time())
+                    if failed:
+                        log.warning("task queue: %d task(s) of stopped boxes marked failed", len(failed))
             except Exception as e:  # a lost connection: try again at the next beat
+                reached_since = None
                 log.warning("task queue: cannot reach Redis to say this box is alive (%s)", e)
             stopping.wait(self.alive / BEATS)
 

@@ -79,11 +79,13 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
                 except self._errors.WatchError:
                     continue
 
-    def attach(self, wake):
+    def attach(self, wake, describe=dict):
         """A task queued or the queue resumed on any box: Redis publishes it, a thread
         of ours hears it. After a lost connection, `wake` too: what was said meanwhile
         went unheard, and the worker looks at the store itself. A named box also starts
-        saying it is alive, and looking for boxes that stopped (redis_boxes.py)."""
+        saying it is alive, with `describe()`, and looking for boxes that stopped
+        (redis_boxes.py)."""
+        self._describe = describe
 
         def failed(error, pubsub, thread):
             log.warning("task queue: lost Redis while listening for work (%s); listening again", error)
@@ -200,8 +202,21 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
         if found[0] == "missing":
             raise KeyError(task_id)
         if found[0] == "invalid":
+            mine = self._claimed(task_id, changes) if new == TaskStatus.RUNNING else None
+            if mine is not None:
+                return mine
             check_transition(TaskStatus(found[1]), new)  # raises InvalidTransition with its message
         return _decode(_pairs(found[1]))
+
+    def _claimed(self, task_id: str, changes: Dict[str, Any]) -> Optional[Task]:
+        """The task, if this very claim took it already: the client sends a command
+        again when the connection drops before its answer (a Redis restart), and the
+        claim that ran must not read as lost, or the task stays `running` on no box."""
+        task = self.get(task_id)
+        if (task is not None and task.status == TaskStatus.RUNNING and changes.get("box") is not None
+                and task.box == changes.get("box") and task.started_at == changes.get("started_at")):
+            return task
+        return None
 
     def reorder(self, task_id, sort_order=None, priority=None):
         changes = {name: value for name, value in (("sort_order", sort_order), ("priority", priority))

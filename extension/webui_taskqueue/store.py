@@ -11,6 +11,7 @@ import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .inputs import split as split_inputs
+from .live_store import LiveStore, MemoryLive
 from .push_store import STARTED, SUBMITTED, MemoryPush, PushStore
 from .quotas import QuotaExceeded
 from .scheduler import Queued
@@ -22,7 +23,7 @@ HOUR = 3600.0
 RESTART_MESSAGE = "webui stopped while this task was running; it was not run again"
 
 
-class Store(PushStore):
+class Store(LiveStore, PushStore):
     """The contract. Status changes are atomic: each checks the transition table
     against the stored status and raises `InvalidTransition` when someone else won."""
 
@@ -164,10 +165,16 @@ class Store(PushStore):
         """KeyError when the user has no key with that prefix."""
         raise NotImplementedError
 
-    def attach(self, wake: Callable[[], None]) -> None:
+    def attach(self, wake: Callable[[], None], describe: Callable[[], Dict[str, Any]] = dict) -> None:
         """This process's worker joins the queue: call `wake` (from a thread of the
-        store's) when another process queues a task or resumes the queue. A store of one
+        store's) when another process queues a task or resumes the queue, and tell the
+        other boxes what `describe()` says of this one (boxes.py). A store of one
         process does nothing: its own writers wake the worker."""
+
+    def boxes(self) -> Dict[str, Dict[str, Any]]:
+        """The boxes alive that share this queue: name -> what each last said of
+        itself, with `at` (when). A store of one process knows of none but its own."""
+        return {}
 
     def close(self) -> None:
         pass
@@ -180,7 +187,7 @@ class Store(PushStore):
         raise NotImplementedError
 
 
-class MemoryStore(MemoryPush, Store):
+class MemoryStore(MemoryLive, MemoryPush, Store):
     def __init__(self) -> None:
         MemoryPush.__init__(self)
         self._lock = threading.Lock()

@@ -110,7 +110,10 @@ class Worker:
     def _has_work(self) -> bool:
         if self._unrecorded is not None:
             return True
-        return not self.store.get_flag(PAUSED) and self.store.count(TaskStatus.QUEUED) > 0
+        try:
+            return not self.store.get_flag(PAUSED) and self.store.count(TaskStatus.QUEUED) > 0
+        except Exception:  # the store out of reach (Redis restarting): run_once meets it and waits
+            return True
 
     # ---- one task ----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ ANSWERS = {
     ("post", "/queue/resume"): {200, 403},
     ("get", "/checkpoints"): {200},
     ("get", "/health"): {200},
+    ("get", "/boxes"): {200},
     ("get", "/me"): {200},
     ("post", "/users"): {201, 403, 409, 413, 415, 422},
     ("get", "/users"): {200, 403},

@@ -6,7 +6,7 @@ from typing import Callable
 
 from fastapi import APIRouter
 
-from . import events, prompt_extras, queue, tasks, users
+from . import boxes, events, prompt_extras, queue, tasks, users
 from .common import PREFIX, Services, caller_dependencies
 
 __all__ = ["PREFIX", "Services", "build_router"]
@@ -25,4 +25,5 @@ def build_router(services: Callable[[], Services]) -> APIRouter:
     router.include_router(users.build(get_services, caller))
     router.include_router(prompt_extras.build(get_services, caller))
     router.include_router(events.build(get_services, caller))
+    router.include_router(boxes.build(get_services, caller))
     return router

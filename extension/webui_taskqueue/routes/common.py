@@ -59,6 +59,7 @@ class Services:
     accounts: Accounts
     auth: Authenticator
     events: Any = None  # events.EventHub: what event streams are fed from
+    boxes: Any = None  # boxes.Boxes: the boxes running the queue
 
 
 class QueueRoute(APIRoute):
