@@ -17,17 +17,14 @@ from fastapi.staticfiles import StaticFiles
 from . import doors, recovery, stores
 from .accounts import Accounts
 from .auth import Authenticator
-from .box_images import BoxImages
 from .boxes import Boxes, ThisBox
 from .events import EventHub
 from .host import Host
 from .images import ImageStore
-from .live import Publisher
 from .payload import Limits
 from .planner import Planner
 from .readahead import ReadAhead
 from .routes import Services, build_router, events, native
-from .routes.common import Links
 from .routes.events import task_object
 from .scheduler import Policy
 from .service import QueueService
@@ -119,7 +116,6 @@ class Runtime:
     root: str
     apps: weakref.WeakSet = dataclasses.field(default_factory=weakref.WeakSet)  # apps the routes are on
     sender: Optional[Sender] = None  # webhooks
-    publisher: Optional[Publisher] = None  # the running task's progress, for the other boxes
 
 
 _lock = threading.Lock()
@@ -181,8 +177,6 @@ def stop(timeout: float = STOP_SECONDS) -> None:
         worker.readahead.stop()
     if runtime.sender is not None:  # a delivery cut short is due again at the next start
         runtime.sender.stop(max(0.0, deadline - time.monotonic()))
-    if runtime.publisher is not None:
-        runtime.publisher.stop()
     store.close()
 
 
@@ -190,8 +184,7 @@ def _build(host: Host) -> Runtime:
     root = host.option("task_queue_dir", "") or host.data_dir()
     box = stores.box_name(host.option)
     store = stores.open_store(root, host.option, box)
-    shared_images = stores.shared_images_dir(host.option)  # several boxes: each stages its writes apart
-    images = ImageStore(shared_images or os.path.join(root, "images"), box if shared_images else None)
+    images = ImageStore(os.path.join(root, "images"))
     recovered = recovery.recover(store, images, time.time())
     if recovered.failed:
         log.warning("task queue: %d task(s) were running when webui stopped; marked failed", len(recovered.failed))
@@ -207,12 +200,10 @@ def _build(host: Host) -> Runtime:
     store.attach(worker.notify, this_box.describe)  # a task queued on another box (a shared store)
     user_limits = lambda: user_limits_from(host)  # noqa: E731
     webhooks = lambda: webhook_policy_from(host)  # noqa: E731
-    auth = Authenticator(store, host.api_credentials)
-    box_images = BoxImages(store, box, lambda task_id, kind, index: Links(auth, time.time()).url(task_id, kind, index))
     service = QueueService(store, host, worker, images, planner, limits=lambda: limits_from(host),
-                           user_limits=user_limits, webhooks=webhooks, box_images=box_images)
+                           user_limits=user_limits, webhooks=webhooks)
     services = Services(queue=service, accounts=Accounts(store, user_limits),
-                        auth=auth, events=EventHub(store, worker, planner),
+                        auth=Authenticator(store, host.api_credentials), events=EventHub(store, worker, planner),
                         boxes=Boxes(store, this_box))
     sender = Sender(store, lambda owner, task_id: task_object(services, owner, task_id), webhooks)
     if host.refusal:  # routes answer, nothing runs
@@ -220,6 +211,4 @@ def _build(host: Host) -> Runtime:
     else:
         worker.start()
     sender.start()
-    publisher = Publisher(store, worker)  # the running task, told to the other boxes
-    publisher.start()
-    return Runtime(store=store, worker=worker, services=services, root=root, sender=sender, publisher=publisher)
+    return Runtime(store=store, worker=worker, services=services, root=root, sender=sender)
