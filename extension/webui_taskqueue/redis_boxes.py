@@ -25,7 +25,7 @@ def stopped_message(box: str) -> str:
 
 
 class RedisBoxes:
-    """Mixed into RedisStore: uses its `_redis`, `_k`, `_run`, `box`, `box_url` and `alive`."""
+    """Mixed into RedisStore: uses its `_redis`, `_k`, `_run`, `box` and `alive`."""
 
     _describe: Callable[[], Dict[str, Any]] = dict  # what this box says of itself (attach sets it)
 
@@ -44,7 +44,7 @@ class RedisBoxes:
     def beat(self, now: float, alive: Optional[float] = None) -> None:
         """This box is alive, for `alive` seconds more (the store's setting), with what
         it says of itself (`describe`, given to attach: its model, its task)."""
-        record = {**self._describe(), "url": self.box_url, "at": now}
+        record = {**self._describe(), "at": now}
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._k("box", self.box), json.dumps(record), px=max(1, int((alive or self.alive) * 1000)))
             pipe.sadd(self._k("boxes"), self.box)

@@ -11,7 +11,6 @@ import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .inputs import split as split_inputs
-from .live_store import LiveStore, MemoryLive
 from .push_store import STARTED, SUBMITTED, MemoryPush, PushStore
 from .quotas import QuotaExceeded
 from .scheduler import Queued
@@ -23,7 +22,7 @@ HOUR = 3600.0
 RESTART_MESSAGE = "webui stopped while this task was running; it was not run again"
 
 
-class Store(LiveStore, PushStore):
+class Store(PushStore):
     """The contract. Status changes are atomic: each checks the transition table
     against the stored status and raises `InvalidTransition` when someone else won."""
 
@@ -187,7 +186,7 @@ class Store(LiveStore, PushStore):
         raise NotImplementedError
 
 
-class MemoryStore(MemoryLive, MemoryPush, Store):
+class MemoryStore(MemoryPush, Store):
     def __init__(self) -> None:
         MemoryPush.__init__(self)
         self._lock = threading.Lock()
