@@ -19,6 +19,9 @@ class FakeWorker:
     def running_id(self):
         return self.running
 
+    def on_finished(self, listener):
+        pass
+
     def progress(self, task_id):
         if task_id != self.running:
             return None

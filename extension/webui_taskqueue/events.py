@@ -41,6 +41,7 @@ class Subscription:
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue
     floor: int = 0  # events up to this id are the stream's own to read from the log
+    live: bool = True  # False: the log's events only (a door waits for a final one): no progress logged for it
 
 
 class EventHub:
@@ -58,14 +59,16 @@ class EventHub:
         self._progress: Tuple[Optional[str], tuple, float] = (None, (), 0.0)  # task, (step, job), when
         self._preview: Tuple[Optional[str], int, float] = (None, -1, 0.0)
         self._owner: Tuple[Optional[str], str] = (None, "")  # the running task's owner, looked up once
+        self._woken = False  # a task ended here since the last tick: tick again at once
+        worker.on_finished(lambda task: self.wake())
 
     # ---- streams (event loop side) --------------------------------------------------
 
-    def subscribe(self, owner: Optional[str], loop: asyncio.AbstractEventLoop) -> Subscription:
+    def subscribe(self, owner: Optional[str], loop: asyncio.AbstractEventLoop, live: bool = True) -> Subscription:
         with self._cond:
             if self._last is None:
                 self._last = self.store.event_bounds()[1]
-            sub = Subscription(owner, loop, asyncio.Queue(), floor=self._last)
+            sub = Subscription(owner, loop, asyncio.Queue(), floor=self._last, live=live)
             self._plan = None  # positions of the owners followed now, at the next tick
             if self._closed:
                 sub.queue.put_nowait(None)
@@ -80,6 +83,12 @@ class EventHub:
     def unsubscribe(self, sub: Subscription) -> None:
         with self._cond:
             self._subs.discard(sub)
+
+    def wake(self) -> None:
+        """A task ended here: its final event goes out now, not a tick later."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
 
     def streams(self) -> int:
         with self._cond:
@@ -117,8 +126,9 @@ class EventHub:
             except Exception:
                 log.exception("task queue: events")
             with self._cond:
-                if not self._closed:
+                if not self._closed and not self._woken:
                     self._cond.wait(self.tick_seconds)
+                self._woken = False
 
     def run_once(self) -> None:
         """One tick: log the live events that are due, hand out what is new."""
@@ -128,7 +138,7 @@ class EventHub:
     def _tick(self) -> None:
         now = self.clock()
         with self._cond:
-            watched = {sub.owner for sub in self._subs}
+            watched = {sub.owner for sub in self._subs if sub.live}
         live = self._live(now, lambda owner: None in watched or owner in watched)
         if live:
             self.store.append_events(live, now)

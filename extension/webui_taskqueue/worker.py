@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import traceback
-from typing import Any, Callable, Optional, Set, Tuple
+from typing import Any, Callable, List, Optional, Set, Tuple
 
 from .failures import PAUSED, FailureStreak
 from .host import Host, Outcome
@@ -55,6 +55,7 @@ class Worker:
         self._finishing: Optional[tuple] = None  # (task_id, last Progress) while its images are saved
         self._generation = 0  # counts task starts: a preview decoded across a switch is dropped
         self._preview: tuple = (None, None)  # (key, jpeg bytes) of the last preview encoded
+        self._finished: List[Callable[[Task], None]] = []  # told of each task recorded final here
 
     # ---- the thread ----------------------------------------------------------------
 
@@ -223,6 +224,8 @@ class Worker:
             self._unrecorded = (task_id, status, outcome)
             raise
         self._unrecorded = None
+        for listener in self._finished:
+            listener(recorded)
         try:
             reason = self.failures.record(recorded)
         except Exception:  # the task is recorded: the streak must not undo that
@@ -231,6 +234,11 @@ class Worker:
         if reason is not None:
             log.warning("task queue %s", reason)
         return recorded
+
+    def on_finished(self, listener: Callable[[Task], None]) -> None:
+        """`listener(task)` after each task this worker records final (the event hub: a
+        door waiting for the task hears of it at once). It must not block."""
+        self._finished.append(listener)
 
     def _free_memory(self) -> None:
         try:

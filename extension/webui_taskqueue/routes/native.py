@@ -13,6 +13,7 @@ goes to webui to refuse.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -27,13 +28,15 @@ from starlette.routing import BaseRoute, Match
 
 from ..doors import Native, credentials, http_error
 from ..errors import PayloadError
+from ..push_store import FINAL
 from ..quotas import QuotaExceeded
 from ..tasks import TaskStatus, TaskType
 from .common import Services, read_json
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.02  # how often a door's waiting request looks at its task (one indexed row)
+RECHECK_SECONDS = 5.0  # a door's waiting request reads its task at least this often (the hub wakes it sooner)
+LEFT = object()  # put on a waiting door's queue when its client leaves
 Handler = Callable[[Native, BaseRoute, dict, Callable, Callable], Awaitable[None]]
 
 
@@ -160,31 +163,48 @@ def door(kind: TaskType) -> Handler:
 async def _wait(native: Native, user, task_id: str, receive):
     """The task once final; None when the client left first (its task is then
     cancelled if it still waits, and left to finish if it runs). The body is read:
-    the next message the server gives is the client's disconnect."""
+    the next message the server gives is the client's disconnect.
+
+    It waits for the task's final event from the event hub (which hears at once of a
+    task this box's worker ends, and reads the event log for the rest), or for the
+    client to leave: the task is read only then, and every `RECHECK_SECONDS` in case
+    the hub is stopping."""
+    hub = getattr(native.services, "events", None)
+    loop = asyncio.get_running_loop()
+    sub = await run_in_threadpool(hub.subscribe, user.name, loop, False) if hub is not None else None
+    woken: asyncio.Queue = sub.queue if sub is not None else asyncio.Queue()
     left, found = anyio.Event(), None
 
     async def watch() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
         left.set()
+        woken.put_nowait(LEFT)
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(watch)
-        while True:
-            task = await run_in_threadpool(native.store.get, task_id)
-            if task is None or task.is_final:
-                found = task
-                break
-            if left.is_set():
-                if task.status == TaskStatus.QUEUED:
-                    try:
-                        await run_in_threadpool(native.queue.interrupt, user, task_id)
-                    except Exception as e:  # it ended meanwhile: nothing to cancel
-                        log.info("task queue: task %s of a client that left: %s", task_id, e)
-                break
-            with anyio.move_on_after(POLL_SECONDS):
-                await left.wait()
-        group.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(watch)
+            while True:
+                task = await run_in_threadpool(native.store.get, task_id)
+                if task is None or task.is_final:
+                    found = task
+                    break
+                if left.is_set():
+                    if task.status == TaskStatus.QUEUED:
+                        try:
+                            await run_in_threadpool(native.queue.interrupt, user, task_id)
+                        except Exception as e:  # it ended meanwhile: nothing to cancel
+                            log.info("task queue: task %s of a client that left: %s", task_id, e)
+                    break
+                with anyio.move_on_after(RECHECK_SECONDS):
+                    while True:
+                        event = await woken.get()
+                        if event is None or event is LEFT or (event.task_id == task_id and event.kind == FINAL):
+                            break
+            group.cancel_scope.cancel()
+    finally:
+        if sub is not None:
+            hub.unsubscribe(sub)
     return found
 
 
