@@ -304,3 +304,15 @@ def test_a_box_goes_on_after_redis_restarts(tmp_path):
             if store is not None:
                 store.close()
         server.stop()
+
+
+def test_a_box_name_is_one_live_processs_until_it_stops_saying_so(named):
+    first, second = named("gpu"), named("gpu")
+    assert first.claim_box(1.0) is None and first.box_error is None
+    found = second.claim_box(1.5)
+    assert "another box named 'gpu' is alive" in found and second.box_error == found
+    assert first.beat(2.0) is None and second.beat(2.0)["at"] == 2.0  # the holder renews; the other is told who
+    second._forget_box()  # a stopping process frees only a name of its own
+    assert set(first.boxes()) == {"gpu"} and "token" not in first.boxes()["gpu"]
+    first._forget_box()
+    assert second.claim_box(3.0) is None and first.claim_box(3.0) is not None

@@ -20,6 +20,22 @@ log = logging.getLogger(__name__)
 ALIVE_SECONDS = 30.0  # how long a box counts as alive after it last said so (a setting)
 BEATS = 6  # times a box says so within that time
 
+
+def held_message(box: str, held: Dict[str, Any], now: float) -> str:
+    ago = f" {max(0.0, now - held['at']):.0f} s ago" if isinstance(held.get("at"), (int, float)) else ""
+    return (f"task queue: another box named {box!r} is alive on this queue (it said so{ago}); this box's worker "
+            f"does not start until that name is free: give each box a name of its own (Settings > Task queue > "
+            f"Box name, or TASK_QUEUE_BOX)")
+
+
+def _record(text: str) -> Dict[str, Any]:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    return found if isinstance(found, dict) else {}
+
+
 def stopped_message(box: str) -> str:
     return f"box {box} stopped while this task ran; it was not run again"
 
@@ -41,14 +57,22 @@ class RedisBoxes:
         return list(self._run("REAP", json.dumps(now), json.dumps(self.box), "1" if starting else "0",
                               json.dumps(RESTART_MESSAGE), before, after))
 
-    def beat(self, now: float, alive: Optional[float] = None) -> None:
+    def beat(self, now: float, alive: Optional[float] = None) -> Optional[Dict[str, Any]]:
         """This box is alive, for `alive` seconds more (the store's setting), with what
-        it says of itself (`describe`, given to attach: its model, its task)."""
+        it says of itself (`describe`, given to attach: its model, its task). None, or
+        the record of another live process that holds this box's name (not renewed)."""
         record = {**self._describe(), "at": now}
-        with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._k("box", self.box), json.dumps(record), px=max(1, int((alive or self.alive) * 1000)))
-            pipe.sadd(self._k("boxes"), self.box)
-            pipe.execute()
+        record["token"] = self._token  # this process: another with the same name is not it
+        held = self._run("CLAIM_BOX", self.box, self._token, json.dumps(record),
+                         max(1, int((alive or self.alive) * 1000)))
+        return None if held is None else _record(held)
+
+    def claim_box(self, now):
+        """The name is this process's while it says it is alive (beat); another live
+        process under the same name holds it until its record expires."""
+        held = self.beat(now) if self.box is not None else None
+        self.box_error = None if held is None else held_message(self.box, held, now)
+        return self.box_error
 
     def boxes(self) -> Dict[str, Any]:
         """The boxes alive: name -> what each last said."""
@@ -57,7 +81,7 @@ class RedisBoxes:
         gone = [n for n, v in found.items() if v is None]
         if gone:
             self._redis.srem(self._k("boxes"), *gone)
-        return {n: json.loads(v) for n, v in found.items() if v is not None}
+        return {n: {k: x for k, x in _record(v).items() if k != "token"} for n, v in found.items() if v is not None}
 
     def _keep_alive(self, stopping: threading.Event) -> None:
         """The heartbeat thread's loop: say it, and look for stopped boxes. After Redis
@@ -82,5 +106,4 @@ class RedisBoxes:
 
     def _forget_box(self) -> None:
         """A box that stops cleanly says so: its tasks ended already."""
-        self._redis.delete(self._k("box", self.box))
-        self._redis.srem(self._k("boxes"), self.box)
+        self._run("FORGET_BOX", self.box, self._token)  # (only if the name is this process's)

@@ -212,6 +212,34 @@ for _, id in ipairs(ids) do redis.call('ZADD', P .. 'due', 'XX', held, id) end
 return ids
 """
 
+# ARGV: P, kept, box, token, record (JSON), milliseconds. This process says box `box` is
+# alive: its record is set (to expire) unless another process (another token) holds the
+# name. Returns nil, or the record of the process that holds it.
+CLAIM_BOX = """
+local key = ARGV[1] .. 'box:' .. ARGV[3]
+local held = redis.call('GET', key)
+if held then
+  local ok, record = pcall(cjson.decode, held)
+  if not ok or type(record) ~= 'table' or record.token ~= ARGV[4] then return held end
+end
+redis.call('SET', key, ARGV[5], 'PX', tonumber(ARGV[6]))
+redis.call('SADD', ARGV[1] .. 'boxes', ARGV[3])
+return false
+"""
+
+# ARGV: P, kept, box, token. A box that stops says so, if the name is its own.
+FORGET_BOX = """
+local key = ARGV[1] .. 'box:' .. ARGV[3]
+local held = redis.call('GET', key)
+if held then
+  local ok, record = pcall(cjson.decode, held)
+  if not ok or type(record) ~= 'table' or record.token ~= ARGV[4] then return 0 end
+  redis.call('DEL', key)
+end
+redis.call('SREM', ARGV[1] .. 'boxes', ARGV[3])
+return 1
+"""
+
 # ARGV: P, kept, at (JSON), then owner, task id, kind, data (JSON) for each event
 APPEND_EVENTS = _COMMON + """
 for i = 4, #ARGV, 4 do log_event(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[3]) end

@@ -47,10 +47,11 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
         self._redis = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._redis.ping()  # a wrong URL fails now, not at the first submit
         self._errors = redis.exceptions
+        self._token = secrets.token_hex(8)  # this process, among any that use the same box name
         self.prefix, self.box, self.alive = prefix, box, alive
         self._scripts = {name: self._redis.register_script(getattr(redis_lua, name)) for name in (
             "ADD", "TRANSITION", "REORDER", "DELETE", "APPEND_EVENTS", "CLAIM_DELIVERIES", "QUEUED",
-            "REAP", "ADD_USER", "DELETE_USER", "ADD_KEY", "DELETE_KEY")}
+            "REAP", "CLAIM_BOX", "FORGET_BOX", "ADD_USER", "DELETE_USER", "ADD_KEY", "DELETE_KEY")}
         # the queued tasks' light records as this box last read them, at `_version`
         self._lock = threading.Lock()
         self._queued: Dict[str, Queued] = {}

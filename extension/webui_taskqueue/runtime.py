@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from . import doors, recovery, stores
 from .accounts import Accounts
 from .auth import Authenticator
+from .box_name import NameWait
 from .boxes import Boxes, ThisBox
 from .events import EventHub
 from .host import Host
@@ -116,6 +117,7 @@ class Runtime:
     root: str
     apps: weakref.WeakSet = dataclasses.field(default_factory=weakref.WeakSet)  # apps the routes are on
     sender: Optional[Sender] = None  # webhooks
+    name_wait: Optional[NameWait] = None  # the box's name held by another box: waits for it
 
 
 _lock = threading.Lock()
@@ -155,6 +157,8 @@ def stop(timeout: float = STOP_SECONDS) -> None:
     if runtime is None:
         return
     worker, store = runtime.worker, runtime.store
+    if runtime.name_wait is not None:
+        runtime.name_wait.stop()
     worker.stop(timeout=0)  # nothing new starts
     runtime.services.events.close()  # open event streams end: the server waits for them
     task_id = worker.running_id()
@@ -165,7 +169,8 @@ def stop(timeout: float = STOP_SECONDS) -> None:
             pass  # it ended meanwhile, as it was
         worker.interrupt(task_id)
     deadline = time.monotonic() + timeout
-    while worker.progress(task_id) is not None or any(t.box == worker.box for t in store.running()):
+    mine = store.box_error is None  # (else the running tasks under this name are another box's)
+    while worker.progress(task_id) is not None or (mine and any(t.box == worker.box for t in store.running())):
         if time.monotonic() > deadline:
             log.warning("task queue: the worker did not let go within %.0f s of stopping", timeout)
             return  # the store stays open for it; the process is ending or a new runtime starts
@@ -180,17 +185,23 @@ def stop(timeout: float = STOP_SECONDS) -> None:
     store.close()
 
 
-def _build(host: Host) -> Runtime:
-    root = host.option("task_queue_dir", "") or host.data_dir()
-    box = stores.box_name(host.option)
-    store = stores.open_store(root, host.option, box)
-    images = ImageStore(os.path.join(root, "images"))
+def _recover(store: Store, images: ImageStore) -> None:
     recovered = recovery.recover(store, images, time.time())
     if recovered.failed:
         log.warning("task queue: %d task(s) were running when webui stopped; marked failed", len(recovered.failed))
     if recovered.removed or recovered.partial:
         log.info("task queue: removed %d image folder(s) no task lists and %d cut-short write(s)",
                  len(recovered.removed), recovered.partial)
+
+
+def _build(host: Host) -> Runtime:
+    root = host.option("task_queue_dir", "") or host.data_dir()
+    box = stores.box_name(host.option)
+    store = stores.open_store(root, host.option, box)
+    images = ImageStore(os.path.join(root, "images"))
+    held = store.claim_box(time.time())  # None: the box's name is this process's (box_name.py)
+    if held is None:
+        _recover(store, images)
     planner = Planner(store, host, policy=lambda: policy_from(host))
     readahead = ReadAhead() if host.option("task_queue_readahead", True) else None
     worker = Worker(store, host, images, planner, readahead, pause_after=lambda: host.option(
@@ -206,9 +217,14 @@ def _build(host: Host) -> Runtime:
                         auth=Authenticator(store, host.api_credentials), events=EventHub(store, worker, planner),
                         boxes=Boxes(store, this_box))
     sender = Sender(store, lambda owner, task_id: task_object(services, owner, task_id), webhooks)
+    name_wait = None
     if host.refusal:  # routes answer, nothing runs
         log.error("%s", host.refusal)
+    elif held is not None:  # routes answer; the worker starts once the name is free
+        log.error("%s", held)
+        name_wait = NameWait(store, lambda: (_recover(store, images), worker.start()))
+        name_wait.start()
     else:
         worker.start()
     sender.start()
-    return Runtime(store=store, worker=worker, services=services, root=root, sender=sender)
+    return Runtime(store=store, worker=worker, services=services, root=root, sender=sender, name_wait=name_wait)

@@ -284,6 +284,7 @@ class HealthPublic(Model):
     last_errors: List[str] = []  # of the failures in a row, newest first
     host: Optional[str] = None  # the program the queue runs in: "webui" or "forge"
     host_error: Optional[str] = None  # why the worker did not start (a host it does not know)
+    box_error: Optional[str] = None  # why it waits: another live box on the shared queue has its name
 
 
 def iso(t: Optional[float]) -> Optional[str]:

@@ -239,9 +239,11 @@ class QueueService:
             "queued": self.store.count(TaskStatus.QUEUED),
             "running": self.store.count(TaskStatus.RUNNING),
             "paused": self.store.get_flag(PAUSED),
-            "worker": "running" if self.worker.is_alive() else ("refused" if self.host.refusal else "stopped"),
+            "worker": "running" if self.worker.is_alive() else (
+                "refused" if self.host.refusal else "waiting" if self.store.box_error else "stopped"),
             "host": self.host.name,
             "host_error": self.host.refusal,
+            "box_error": self.store.box_error,  # another live box has this box's name
             **self.worker.failures.summary(),  # why it paused itself, the last errors
         }
 

@@ -27,6 +27,7 @@ class Store(PushStore):
     against the stored status and raises `InvalidTransition` when someone else won."""
 
     box: Optional[str] = None  # this process's name on a queue several boxes share (None: one box's store)
+    box_error: Optional[str] = None  # why this box may not run tasks under its name (claim_box)
 
     def add(self, task: Task, max_queued: Optional[int] = None, max_per_hour: Optional[int] = None) -> None:
         """Enqueue, checking the owner's counting limits in the same atomic step
@@ -174,6 +175,13 @@ class Store(PushStore):
         """The boxes alive that share this queue: name -> what each last said of
         itself, with `at` (when). A store of one process knows of none but its own."""
         return {}
+
+    def claim_box(self, now: float) -> Optional[str]:
+        """Make `box` this process's name on the queue before its worker starts: None
+        when it is (a store of one box: always), else why not (another live box holds
+        it: two workers under one name would fail each other's tasks). Kept as
+        `box_error`; ask again later, the other box may stop."""
+        return None
 
     def close(self) -> None:
         pass
