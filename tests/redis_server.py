@@ -22,10 +22,11 @@ def free_port():
 
 
 class RedisServer:
-    """One redis-server process. `persist`: append-only file on (a restart keeps the data)."""
+    """One redis-server process. `persist`: append-only file on (a restart keeps the data);
+    `password`: the server asks for it (requirepass)."""
 
-    def __init__(self, folder, persist=False):
-        self.folder, self.persist = str(folder), persist
+    def __init__(self, folder, persist=False, password=None):
+        self.folder, self.persist, self.password = str(folder), persist, password
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
@@ -35,7 +36,8 @@ class RedisServer:
         self.log = open(os.path.join(self.folder, "redis.log"), "ab")
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.folder,
-             "--save", "", "--appendonly", "yes" if self.persist else "no", "--daemonize", "no"],
+             "--save", "", "--appendonly", "yes" if self.persist else "no", "--daemonize", "no",
+             *(["--requirepass", self.password] if self.password else [])],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -44,7 +46,7 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
+                    if s.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                         return self
             except OSError:
                 time.sleep(0.05)

@@ -3,6 +3,8 @@ none keeps SQLite in the queue's folder."""
 
 import socket
 
+import pytest
+
 from webui_taskqueue import stores
 from webui_taskqueue.sqlite_store import SQLiteStore
 
@@ -44,3 +46,35 @@ def test_open_store_is_sqlite_without_a_url_and_redis_with_one(monkeypatch, tmp_
                                                       task_queue_box_alive_seconds=7), box="gpu-1")
     assert isinstance(found, RedisStore) and (found.box, found.alive) == ("gpu-1", 7.0)
     found.close()
+
+
+def test_a_redis_password_is_never_read_from_settings(monkeypatch):
+    monkeypatch.delenv(stores.URL_ENV, raising=False)
+    for url in ("redis://:s3cret-pw@a:1/0", "redis://queue:s3cret-pw@a:1/0"):
+        with pytest.raises(RuntimeError) as refused:
+            stores.redis_settings(settings(task_queue_redis_url=url))
+        assert stores.PASSWORD_ENV in str(refused.value) and "s3cret-pw" not in str(refused.value)
+    monkeypatch.setenv(stores.URL_ENV, "redis://:s3cret-pw@a:1/0")  # the environment is shown nowhere
+    assert stores.redis_settings(settings())[0] == "redis://:s3cret-pw@a:1/0"
+
+
+def test_a_server_that_asks_for_a_password_gets_the_one_in_the_environment(monkeypatch, tmp_path):
+    from redis_server import RedisServer, require
+
+    require()
+    server = RedisServer(tmp_path / "redis", password="s3cret-pw").start()
+    try:
+        chosen = settings(task_queue_redis_url=server.url, task_queue_redis_prefix="pw:")
+        monkeypatch.delenv(stores.URL_ENV, raising=False)
+        monkeypatch.delenv(stores.PASSWORD_ENV, raising=False)
+        with pytest.raises(Exception, match="(?i)auth"):
+            stores.open_store(str(tmp_path), chosen)
+        monkeypatch.setenv(stores.PASSWORD_ENV, "s3cret-pw")
+        found = stores.open_store(str(tmp_path), chosen)
+        try:
+            found.set_state("x", 1)
+            assert found.get_state("x") == 1
+        finally:
+            found.close()
+    finally:
+        server.stop()

@@ -38,13 +38,15 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX, box: Optional[str] = None,
                  alive: float = ALIVE_SECONDS) -> None:
         """`box`: this process's name among the boxes sharing the queue; `alive`: seconds
-        after which a box that has not said it is alive counts as stopped (redis_boxes.py)."""
+        after which a box that has not said it is alive counts as stopped (redis_boxes.py);
+        `password`: the server's, when the URL has none (stores.PASSWORD_ENV)."""
         try:
             import redis  # only a queue on Redis needs the client
         except ImportError:
             raise RuntimeError("a Redis URL is set, but the Python package `redis` is missing: "
                                "pip install redis, or clear the Redis URL to use SQLite") from None
-        self._redis = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        extra = {} if password is None else {"password": password}  # (a password in the URL wins)
+        self._redis = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30, **extra)
         self._redis.ping()  # a wrong URL fails now, not at the first submit
         self._errors = redis.exceptions
         self._token = secrets.token_hex(8)  # this process, among any that use the same box name

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 from typing import Any, Callable, Dict, Optional, Tuple
+from urllib.parse import urlsplit
 
 from .redis_store import DEFAULT_PREFIX, RedisStore  # the `redis` package is imported only by a RedisStore
 from .sqlite_store import SQLiteStore
@@ -16,10 +17,11 @@ from .store import Store
 URL_ENV = "TASK_QUEUE_REDIS_URL"
 PREFIX_ENV = "TASK_QUEUE_REDIS_PREFIX"
 BOX_ENV = "TASK_QUEUE_BOX"
+PASSWORD_ENV = "TASK_QUEUE_REDIS_PASSWORD"
 
 # webui Settings > Task queue: key -> (default, label)
 SETTINGS: Dict[str, Tuple[Any, str]] = {
-    "task_queue_redis_url": ("", "Redis URL: a queue several boxes share, e.g. redis://host:6379/0 (empty: SQLite in the folder above; TASK_QUEUE_REDIS_URL wins; restart to apply)"),
+    "task_queue_redis_url": ("", "Redis URL: a queue several boxes share, e.g. redis://host:6379/0, without a password: give it in TASK_QUEUE_REDIS_PASSWORD (empty: SQLite in the folder above; TASK_QUEUE_REDIS_URL wins; restart to apply)"),
     "task_queue_redis_prefix": (DEFAULT_PREFIX, "Redis key prefix: one Redis server can hold several queues (TASK_QUEUE_REDIS_PREFIX wins; restart to apply)"),
     "task_queue_box": ("", "Box name: shown on the tasks this box runs; unique among the boxes sharing a queue (empty: the machine's host name; TASK_QUEUE_BOX wins; restart to apply)"),
     "task_queue_box_alive_seconds": (30, "Seconds a silent box counts as alive: after that it counts as stopped, and the task it ran is marked failed (restart to apply)"),
@@ -29,8 +31,13 @@ Option = Callable[[str, Any], Any]  # (setting key, default) -> value, as Host.o
 
 
 def redis_settings(option: Option) -> Tuple[str, str]:
-    """(Redis URL or "" for SQLite, key prefix)."""
+    """(Redis URL or "" for SQLite, key prefix). A password is never read from Settings:
+    webui shows them on its Settings page and keeps them in config.json as written."""
     url = os.environ[URL_ENV] if URL_ENV in os.environ else option("task_queue_redis_url", "")
+    if URL_ENV not in os.environ and urlsplit(str(url or "").strip()).password is not None:
+        raise RuntimeError(f"task queue: the Redis URL in Settings > Task queue carries a password, which webui "
+                           f"shows on its Settings page and keeps in config.json: remove it from the URL and give "
+                           f"it in {PASSWORD_ENV} (or the whole URL in {URL_ENV})")
     prefix = os.environ.get(PREFIX_ENV) or option("task_queue_redis_prefix", DEFAULT_PREFIX) or DEFAULT_PREFIX
     return str(url or "").strip(), str(prefix)
 
@@ -47,5 +54,6 @@ def open_store(root: str, option: Option, box: Optional[str] = None) -> Store:
     """`box`: the name of the webui process that runs tasks from it (None: a tool)."""
     url, prefix = redis_settings(option)
     if url:
-        return RedisStore(url, prefix, box, alive=max(1.0, float(option("task_queue_box_alive_seconds", 30))))
+        return RedisStore(url, prefix, box, alive=max(1.0, float(option("task_queue_box_alive_seconds", 30))),
+                          password=os.environ.get(PASSWORD_ENV) or None)
     return SQLiteStore(database_path(root))
