@@ -36,7 +36,7 @@ DEFAULT_PREFIX = "taskqueue:"  # one Redis server can hold several queues, each 
 
 class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX, box: Optional[str] = None,
-                 alive: float = ALIVE_SECONDS) -> None:
+                 alive: float = ALIVE_SECONDS, password: Optional[str] = None) -> None:
         """`box`: this process's name among the boxes sharing the queue; `alive`: seconds
         after which a box that has not said it is alive counts as stopped (redis_boxes.py);
         `password`: the server's, when the URL has none (stores.PASSWORD_ENV)."""
