@@ -6,6 +6,7 @@
 // management is in users.js). Polled only while the view is shown.
 
 import { api } from './api.js';
+import { boxLabel } from './boxes.js';
 import { h, setText, shortModel, updateBadge, aheadText, steadyEta, etaWords, progressText } from './dom.js';
 import { currentUser, isAdmin } from './me.js';
 import { poll, stop, nudge } from './poll.js';
@@ -149,7 +150,8 @@ function updateRow(r, task) {
   setText(r.pos, running ? '▶' : String(task.position ?? ''));
   r.pos.setAttribute('aria-label', running ? 'running now' : `position ${task.position}`);
   updateBadge(r.badge, task.status);
-  const model = shortModel(task.checkpoint);
+  const box = running && boxLabel(task) ? ` · on ${task.box}` : '';
+  const model = shortModel(task.checkpoint) + box;
   if (!task.task_id) {
     // someone else's: what, where and how big; never whose or what it shows
     setText(r.meta, `someone else's task · ${model}${size(task)}`);

@@ -147,6 +147,8 @@ export const api = {
   addKey: (name) => request(`users/${encodeURIComponent(name)}/keys`, { method: 'POST' }),
   deleteKey: (name, prefix) => request(`users/${encodeURIComponent(name)}/keys/${encodeURIComponent(prefix)}`, { method: 'DELETE' }),
   health: (opts) => request('health', opts),
+  /** The boxes running the queue: {data: [{name, checkpoint, busy, running, mine, ...}], count} */
+  boxes: (opts) => request('boxes', opts),
   /** The running task's preview as bytes, or null (204). */
   async preview(id) {
     const res = await request(`tasks/${id}/preview`, { raw: true, background: true });

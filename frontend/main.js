@@ -4,6 +4,7 @@
 
 import { initAdmin, resetQueue, showQueue } from './admin.js';
 import { initAuth, onKeyChange } from './auth.js';
+import { onBoxes, resetBoxes, showBoxes } from './boxes.js';
 import { initConnection, onConnectionChange } from './connection.js';
 import { fillFrom, initForm, loadLists } from './form.js';
 import { initGallery, open } from './gallery.js';
@@ -25,6 +26,7 @@ function route() {
   }
   showQueue(name === 'queue');
   showUsers(name === 'queue');
+  showBoxes(name === 'queue');
   return name;
 }
 
@@ -51,6 +53,7 @@ function start() {
   });
   initAdmin();
   initUsers();
+  onBoxes(loadTasks); // several boxes now (or one again): the cards name theirs (or stop)
   window.addEventListener('hashchange', () => {
     const name = route();
     document.getElementById(`view-${name}`).querySelector('h2')?.focus?.();
@@ -66,6 +69,7 @@ function start() {
   onMe(() => {
     resetQueue();
     resetUsers();
+    resetBoxes();
   });
   onConnectionChange((up) => {
     if (up) reloadAll();

@@ -2,6 +2,7 @@
 // fixed-size thumbnail and progress boxes never move and focus stays where it is.
 
 import { imageSrc, showImage } from './api.js';
+import { boxLabel } from './boxes.js';
 import { h, setText, clock, duration, secondsBetween, shortModel, updateBadge, aheadText, steadyEta, etaWords, progressText } from './dom.js';
 
 /** The card's elements. onOpen(): its images; onAction(): Stop / Cancel / Remove. */
@@ -135,7 +136,8 @@ export function fillCard(c, task, { paused = false, previewUrl = null, stopping 
   const p = task.params || {};
   const wxh = task.size || (p.width && p.height ? `${p.width}x${p.height}` : '');
   const size = wxh ? ` · ${wxh.replace('x', '×')}` : '';
-  setText(c.meta, `${task.type} · ${shortModel(task.checkpoint)}${size} · ${clock(task.created_at)}`);
+  const box = boxLabel(task);
+  setText(c.meta, `${task.type} · ${shortModel(task.checkpoint)}${size} · ${clock(task.created_at)}${box ? ` · on ${box}` : ''}`);
   setText(c.prompt, p.prompt || '(no prompt)');
   c.prompt.title = p.prompt || '';
   const running = task.status === 'running';
