@@ -198,7 +198,7 @@ class Native:
         # webui's own order: a script's grids before the images
         names = sorted(task.images, key=lambda name: not is_grid(name))
         images = [self._base64(task.task_id, name) for name in names] if send else []
-        info = self.queue.images.info(task.task_id)
+        info = self.worker.info(task.task_id)
         return 200, {"images": images, "parameters": parameters, "info": info if info is not None else "{}"}
 
     def _base64(self, task_id: str, name: str) -> str:

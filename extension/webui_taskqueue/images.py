@@ -22,7 +22,6 @@ from PIL import Image, PngImagePlugin
 
 THUMBNAIL_SIZE = 256  # the longer side, in pixels
 PARTIAL = ".partial"  # never a task id (those are hex)
-INFO = "info.json"  # webui's generation info (processed.js()), beside the images
 
 
 def is_grid(name: str) -> bool:
@@ -35,10 +34,9 @@ class ImageStore:
         self.partial = os.path.join(root, PARTIAL)
         os.makedirs(self.partial, exist_ok=True)
 
-    def save(self, task_id: str, images: Sequence[Image.Image], infotexts: Sequence[str], grids: int = 0,
-             info_json: Optional[str] = None) -> List[str]:
+    def save(self, task_id: str, images: Sequence[Image.Image], infotexts: Sequence[str], grids: int = 0) -> List[str]:
         """Write a task's images, durably; their names, in order. All or nothing. The
-        last `grids` of them are grids; `info_json`, webui's JSON about them, goes with them."""
+        last `grids` of them are grids."""
         if not images:
             return []
         staging = tempfile.mkdtemp(dir=self.partial, prefix=f"{task_id}-")
@@ -54,10 +52,6 @@ class ImageStore:
                     image.save(f, format="PNG", pnginfo=info)
                     _flush(f)
                 names.append(name)
-            if info_json is not None:
-                with open(os.path.join(staging, INFO), "w", encoding="utf-8") as f:
-                    f.write(info_json)
-                    _flush(f)
             _sync_folder(staging)
             folder = os.path.join(self.root, task_id)
             if os.path.lexists(folder):  # left by a run the database never recorded
@@ -72,14 +66,6 @@ class ImageStore:
     def path(self, task_id: str, name: str) -> Optional[str]:
         path = os.path.join(self.root, task_id, name)
         return path if os.path.isfile(path) else None
-
-    def info(self, task_id: str) -> Optional[str]:
-        """webui's generation info saved with the images (None: the task has none)."""
-        path = os.path.join(self.root, task_id, INFO)
-        if not os.path.isfile(path):
-            return None
-        with open(path, encoding="utf-8") as f:
-            return f.read()
 
     def thumbnail(self, task_id: str, name: str) -> str:
         """A small JPEG of a result image, made on first request and kept beside it."""

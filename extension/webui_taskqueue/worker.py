@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import traceback
-from typing import Any, Callable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .failures import PAUSED, FailureStreak
 from .host import Host, Outcome
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 __all__ = ["PAUSED", "EXTERNAL_INTERRUPT", "Worker"]
 
 EXTERNAL_INTERRUPT = "interrupted outside the queue (webui's own interrupt)"
+INFOS_KEPT = 32  # the door reads a task's info as soon as it ends; one worker ends one task at a time
 
 
 class Worker:
@@ -56,6 +57,7 @@ class Worker:
         self._generation = 0  # counts task starts: a preview decoded across a switch is dropped
         self._preview: tuple = (None, None)  # (key, jpeg bytes) of the last preview encoded
         self._finished: List[Callable[[Task], None]] = []  # told of each task recorded final here
+        self._infos: Dict[str, str] = {}  # task id -> webui's info JSON, of the last INFOS_KEPT tasks run here
 
     # ---- the thread ----------------------------------------------------------------
 
@@ -187,9 +189,9 @@ class Worker:
         if outcome is not None:
             try:
                 texts = outcome.infotexts[: len(outcome.images)] + outcome.grid_infotexts[: len(outcome.grids)]
-                names = self.images.save(task.task_id, outcome.images + outcome.grids, texts, grids=len(outcome.grids),
-                                         info_json=outcome.info)
+                names = self.images.save(task.task_id, outcome.images + outcome.grids, texts, grids=len(outcome.grids))
                 images, infotexts = names, list(texts[: len(names)])
+                self._keep_info(task.task_id, outcome.info)  # before the task is final: the door reads it then
             except Exception as e:
                 error = "saving images failed: " + _describe(e)
                 log.error("task %s: %s", task.task_id, error)
@@ -234,6 +236,19 @@ class Worker:
         if reason is not None:
             log.warning("task queue %s", reason)
         return recorded
+
+    def _keep_info(self, task_id: str, info: Optional[str]) -> None:
+        if info is None:
+            return
+        self._infos[task_id] = info
+        while len(self._infos) > INFOS_KEPT:
+            del self._infos[next(iter(self._infos))]
+
+    def info(self, task_id: str) -> Optional[str]:
+        """webui's generation info of a task this worker ran lately (what webui's own API
+        answers with as "info"), or None. Only the door answers with it, at once when the
+        task ends: kept in memory, never written with every task's images."""
+        return self._infos.get(task_id)
 
     def on_finished(self, listener: Callable[[Task], None]) -> None:
         """`listener(task)` after each task this worker records final (the event hub: a
