@@ -15,6 +15,7 @@ finished_at. Twice: with a backlog of BACKLOG tasks, and with 1,000 queued.
 Then every task a client got a 202 for must be in the admin's listing exactly once,
 with its prompt, and have run once; no answer may be a 5xx.
 
+The stand-in's queue is on SQLite, or on Redis with TASK_QUEUE_BENCH_STORE=redis.
 The last line printed is a JSON object: throughput_vs_idle, submit_p99_ms, poll_p99_ms
 (the client windows of both runs), lost, duplicated, errors_5xx, the same three figures
 with the suffix _1000_queued for the second run, and the raw counts."""
@@ -34,6 +35,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import httpx  # noqa: E402
 
+from bench.store_choice import bench_store, chosen  # noqa: E402
 from contract.client import StandIn  # noqa: E402
 
 ADMIN_KEY = "tq_bench-load-admin-key-00000"
@@ -231,7 +233,7 @@ def account(admin, tally):
 def main():
     folder = tempfile.mkdtemp(prefix="bench-load-")
     server = StandIn(folder, step_seconds=0.05, checkpoints=("modelA",), admin_key=ADMIN_KEY).start()
-    result = {"benchmark": "load", "clients": CLIENTS, "window_s": WINDOW, "windows_per_run": 4 * PAIRS}
+    result = {"benchmark": "load", "store": chosen(), "clients": CLIENTS, "window_s": WINDOW, "windows_per_run": 4 * PAIRS}
     tally, running, stopping = Tally(), threading.Event(), threading.Event()
     try:
         admin = server.client().http
@@ -277,4 +279,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with bench_store():
+        main()

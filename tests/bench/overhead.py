@@ -3,7 +3,8 @@
 20 small tasks through the queue against the same 20 sent one by one to webui's
 native /sdapi/v1/txt2img, interleaved in blocks of 5 (native first, then queue first,
 and so on) so that machine noise and drift hit both.
-The stand-in webui by default; a real webui with TASK_QUEUE_WEBUI_URL. The last line
+The stand-in webui by default (its queue on SQLite, or on Redis with
+TASK_QUEUE_BENCH_STORE=redis); a real webui with TASK_QUEUE_WEBUI_URL. The last line
 printed is a JSON object:
   queue_vs_native_ratio  end-to-end time of the queue blocks over the native blocks
   idle_gap_ms_median     while tasks wait: from one task's process_images returning to
@@ -18,6 +19,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from bench.store_choice import chosen  # noqa: E402
 from bench.target import queue_block, seconds, target  # noqa: E402
 
 TASKS, BLOCK = 20, 5
@@ -57,6 +59,7 @@ def main():
     result = {
         "benchmark": "overhead",
         "target": "webui" if real else "standin",
+        "store": None if real else chosen(),
         "tasks": TASKS,
         "native_seconds": round(native_total, 3),
         "queue_seconds": round(queue_total, 3),

@@ -18,8 +18,9 @@ so that the throughput windows below run txt2img only). Then:
                  process_started_at, in those windows (the worker's whole turnaround:
                  record, plan, start)
   pick           in-process, after the server stopped, on a copy of its SQLite file
-                 (~10,000 queued rows): Planner.next() (what the worker calls per task,
-                 light records warm in memory as in the server), and SQLiteStore.start
+                 or on its Redis queue (TASK_QUEUE_BENCH_STORE=redis: the stand-in's
+                 queue is on Redis) (~10,000 queued): Planner.next() (what the worker calls per task,
+                 light records warm in memory as in the server), and the store's start
 The last line printed is a JSON object: queued, poll_p99_ms (the worst of the poll
 figures), pick_ms (median Planner.next()), throughput_polled_vs_idle, and the rest raw."""
 
@@ -46,7 +47,8 @@ sys.path.insert(0, os.path.join(ROOT, "extension"))
 import httpx  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from contract.client import StandIn  # noqa: E402
+from bench.store_choice import bench_store, chosen  # noqa: E402
+from contract.client import REDIS_PREFIX_ENV, REDIS_URL_ENV, StandIn  # noqa: E402
 
 ADMIN_KEY = "tq_bench-admin-key-000000000"
 QUEUED = int(os.environ.get("QUEUE_SCALE_TASKS", 10_000))  # fewer for a quick look
@@ -187,17 +189,15 @@ def finished_tasks(http, since):
     return out
 
 
-def time_pick(db_path):
-    """Planner.next() and SQLiteStore.start on a copy of the server's database."""
+def time_pick(store):
+    """Planner.next() and store.start on the server's queue, the server stopped."""
     from webui_taskqueue.planner import Planner
     from webui_taskqueue.scheduler import Policy
-    from webui_taskqueue.sqlite_store import SQLiteStore
 
     class Host:
         def loaded_checkpoint(self):
             return self.loaded
 
-    store = SQLiteStore(db_path)
     host = Host()
     planner = Planner(store, host, Policy)
     queued = len(store.queued_light())  # warms the light records, as the server's are
@@ -222,7 +222,7 @@ def time_pick(db_path):
 def main():
     folder = tempfile.mkdtemp(prefix="bench-scale-")
     server = StandIn(folder, step_seconds=0.05, checkpoints=CHECKPOINTS, admin_key=ADMIN_KEY).start()
-    result = {"benchmark": "queue_scale"}
+    result = {"benchmark": "queue_scale", "store": chosen()}
     try:
         admin = server.client()
         assert admin.post(f"{Q}/queue/pause").status_code == 200
@@ -295,18 +295,25 @@ def main():
                                     result["poll_p99_pollers_ms"] or 0)
     finally:
         server.stop()
-    db = os.path.join(server.data_dir, "task-queue", "tasks.sqlite3")
-    if not os.path.exists(db):
-        db = next(os.path.join(d, f) for d, _, fs in os.walk(server.data_dir) for f in fs if f.endswith(".sqlite3"))
-    copy = os.path.join(folder, "copy.sqlite3")
-    shutil.copy(db, copy)
-    for suffix in ("-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            shutil.copy(db + suffix, copy + suffix)
-    queued, nexts, starts, current = time_pick(copy)
+    if chosen() == "redis":
+        from webui_taskqueue.redis_store import RedisStore
+
+        store, size = RedisStore(os.environ[REDIS_URL_ENV], server.env[REDIS_PREFIX_ENV]), {}
+    else:
+        from webui_taskqueue.sqlite_store import SQLiteStore
+
+        db = os.path.join(server.data_dir, "task-queue", "tasks.sqlite3")
+        if not os.path.exists(db):
+            db = next(os.path.join(d, f) for d, _, fs in os.walk(server.data_dir) for f in fs if f.endswith(".sqlite3"))
+        copy = os.path.join(folder, "copy.sqlite3")
+        shutil.copy(db, copy)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                shutil.copy(db + suffix, copy + suffix)
+        store, size = SQLiteStore(copy), {"db_mb": round(os.path.getsize(copy) / 1e6, 1)}
+    queued, nexts, starts, current = time_pick(store)
     result.update(pick_queued=queued, pick_ms=ms(statistics.median(nexts)), pick_ms_max=ms(max(nexts)),
-                  start_ms_median=ms(statistics.median(starts)), plan_current_ms=ms(current),
-                  db_mb=round(os.path.getsize(copy) / 1e6, 1))
+                  start_ms_median=ms(statistics.median(starts)), plan_current_ms=ms(current), **size)
     result["goals_met"] = {
         "poll_p99<20ms": result["poll_p99_ms"] < 20,
         "pick<10ms": result["pick_ms"] < 10,
@@ -317,4 +324,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with bench_store():
+        main()

@@ -10,21 +10,25 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.store_choice import bench_store  # noqa: E402
 from contract.client import QueueClient, StandIn  # noqa: E402
 
 
 @contextlib.contextmanager
 def target(name, **standin):
-    """-> (client, real): `standin` are the stand-in's arguments (step_seconds, ...)."""
+    """-> (client, real): `standin` are the stand-in's arguments (step_seconds, ...);
+    the stand-in keeps its queue in the store chosen (store_choice.py)."""
     url = os.environ.get("TASK_QUEUE_WEBUI_URL")
     if url:
         yield QueueClient(url.rstrip("/"), real=True, key=os.environ.get("TASK_QUEUE_ADMIN_KEY")), True
         return
-    server = StandIn(tempfile.mkdtemp(prefix=f"bench-{name}-"), admin_key=f"tq_bench-{name}-admin-key-000", **standin).start()
-    try:
-        yield server.client(), False
-    finally:
-        server.stop()
+    with bench_store():
+        server = StandIn(tempfile.mkdtemp(prefix=f"bench-{name}-"), admin_key=f"tq_bench-{name}-admin-key-000",
+                         **standin).start()
+        try:
+            yield server.client(), False
+        finally:
+            server.stop()
 
 
 def seconds(iso):
