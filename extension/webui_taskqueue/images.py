@@ -29,9 +29,11 @@ def is_grid(name: str) -> bool:
 
 
 class ImageStore:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, box: Optional[str] = None) -> None:
+        """`box`: this box's name, when several boxes share the folder: its writes are
+        staged in a folder of its own, so that its start-up clears only its own."""
         self.root = root
-        self.partial = os.path.join(root, PARTIAL)
+        self.partial = os.path.join(root, PARTIAL if box is None else f"{PARTIAL}-{_safe(box)}")
         os.makedirs(self.partial, exist_ok=True)
 
     def save(self, task_id: str, images: Sequence[Image.Image], infotexts: Sequence[str], grids: int = 0) -> List[str]:
@@ -84,9 +86,9 @@ class ImageStore:
     # ---- for recovery at start ----------------------------------------------------------
 
     def folders(self) -> List[str]:
-        """The task ids that have a folder."""
+        """The task ids that have a folder (never a staging folder: those start with a dot)."""
         with os.scandir(self.root) as entries:
-            return [e.name for e in entries if e.name != PARTIAL]
+            return [e.name for e in entries if not e.name.startswith(".")]
 
     def clear_partial(self) -> int:
         """Remove what writes cut short left behind; how many entries that was."""
@@ -118,6 +120,11 @@ def encode_preview(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.convert("RGB").save(out, format="JPEG", quality=85)
     return out.getvalue()
+
+
+def _safe(name: str) -> str:
+    """A box name as part of a folder name."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
 def _remove(path: str) -> None:

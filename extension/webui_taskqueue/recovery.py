@@ -6,6 +6,8 @@ worker runs, cheaply whatever the number of tasks kept.
 - A task folder that its task does not list goes: the task was deleted, or the process
   died between renaming the task's images into place and recording the task done.
   Folders appear whole (images.py), so a folder that its task lists holds its images.
+  A task still running keeps its folder: on a folder that several boxes share, another
+  box may be recording that task done right now.
 
 That costs one listing of the images folder and one indexed lookup per 500 folders;
 no folder is opened except those removed."""
@@ -17,6 +19,7 @@ from typing import List
 
 from .images import ImageStore
 from .store import Store
+from .tasks import TaskStatus
 
 
 @dataclasses.dataclass
@@ -31,6 +34,12 @@ def recover(store: Store, images: ImageStore, now: float) -> Recovered:
     partial = images.clear_partial()
     folders = images.folders()
     listed = store.images_of(folders)
-    orphans = [task_id for task_id in folders if not listed.get(task_id)]
+    unlisted = [task_id for task_id in folders if not listed.get(task_id)]
+    orphans = [task_id for task_id in unlisted if not _running(store, task_id)]
     images.remove(orphans)
     return Recovered(failed=failed, removed=orphans, partial=partial)
+
+
+def _running(store: Store, task_id: str) -> bool:
+    task = store.get(task_id)
+    return task is not None and task.status == TaskStatus.RUNNING

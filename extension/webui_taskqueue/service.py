@@ -17,6 +17,7 @@ from .errors import PayloadError, error
 from .host import Host
 from .images import ImageStore
 from .inputs import join as join_inputs
+from .live import LiveView
 from .images_in import decode_input
 from .payload import Limits, check
 from .planner import Planner
@@ -65,11 +66,14 @@ class QueueService:
         user_limits: Callable[[], Dict[str, Any]],
         clock: Callable[[], float] = time.time,
         webhooks: Callable[[], WebhookPolicy] = WebhookPolicy,
+        box_images: Any = None,
     ) -> None:
         """`limits`: the bounds for every request; `user_limits`: the default per-user
-        limits (both from webui's Settings, read on each call so changes apply at once)."""
+        limits (both from webui's Settings, read on each call so changes apply at once);
+        `box_images`: box_images.BoxImages, images made on other boxes (None: one box)."""
         self.store, self.host, self.worker, self.images, self.planner = store, host, worker, images, planner
         self.limits, self.user_limits, self.clock, self.webhooks = limits, user_limits, clock, webhooks
+        self.live, self.box_images = LiveView(store, worker), box_images
         self._fields: Dict[str, request_fields.Fields] = {}
 
     # ---- submit ------------------------------------------------------------------------
@@ -180,25 +184,20 @@ class QueueService:
                 "count": len(running) + queued, "eta_seconds": self._eta_all(plan, len(running))}
 
     def preview(self, user: User, task_id: str) -> Optional[Tuple[str, bytes]]:
-        self._owned(user, task_id)
-        return self.worker.preview(task_id)
+        return self.live.preview(self._owned(user, task_id))
 
-    def image_path(self, user: User, task_id: str, index: int) -> str:
-        return self.images.path(task_id, self._image_name(user, task_id, index)) or self._no_image(task_id, index)
-
-    def thumbnail_path(self, user: User, task_id: str, index: int) -> str:
-        name = self._image_name(user, task_id, index)
-        return self.images.thumbnail(task_id, name) if self.images.path(task_id, name) else self._no_image(task_id, index)
-
-    def _image_name(self, user: User, task_id: str, index: int) -> str:
+    def image_path(self, user: User, task_id: str, index: int, thumb: bool = False):
+        """The file of a result (or its thumbnail), or a box_images.Fetched when
+        another box made it and keeps it."""
         task = self._owned(user, task_id)
         if not 0 <= index < len(task.images):
-            self._no_image(task_id, index)
-        return task.images[index]
-
-    @staticmethod
-    def _no_image(task_id: str, index: int):
-        raise NotFound(f"task {task_id} has no image {index}")
+            raise NotFound(f"task {task_id} has no image {index}")
+        path = self.images.path(task_id, task.images[index])
+        if path:
+            return self.images.thumbnail(task_id, task.images[index]) if thumb else path
+        if self.box_images is None:
+            raise NotFound(f"task {task_id} has no image {index}")
+        return self.box_images.fetch(task, "thumb" if thumb else "image", index)
 
     def input_image(self, user: User, task_id: str, index: int) -> Tuple[bytes, str]:
         """An img2img task's init image as it was sent: (bytes, media type)."""
@@ -259,7 +258,7 @@ class QueueService:
                 return self._view(task)
             except InvalidTransition:
                 pass  # the worker took it a moment ago: interrupt it instead
-        if self.worker.interrupt(task_id):
+        if self.live.interrupt(task_id):
             return self._view(self.store.get(task_id) or task)
         task = self.store.get(task_id) or task
         raise Conflict(f"task {task_id} is {task.status.value if task.is_final else 'finishing'}")
@@ -359,7 +358,7 @@ class QueueService:
                 view.eta = round((self._running_left() if left is None else left) + end, 1)
             return view
         if task.status == TaskStatus.RUNNING:
-            progress = self.worker.progress(task.task_id)
+            progress = self.live.progress(task)
             return TaskView(task, progress=progress, eta=progress.eta_seconds if progress else None, callback=callback)
         return TaskView(task, callback=callback)
 

@@ -16,6 +16,7 @@ import threading
 from typing import Dict, Iterator, List, Optional
 
 from .inputs import split as split_inputs
+from .live_store import MemoryLive
 from .push_store import STARTED, SUBMITTED, Leases
 from .scheduler import Queued
 from .sqlite_push import MIGRATION as PUSH_MIGRATION, SQLitePush
@@ -106,7 +107,7 @@ _LIGHT = [f.name for f in dataclasses.fields(Queued)]
 _JSON_COLUMNS = {"params", "images", "infotexts"}
 
 
-class SQLiteStore(SQLiteUsers, SQLitePush, Store):
+class SQLiteStore(MemoryLive, SQLiteUsers, SQLitePush, Store):
     def __init__(self, path: str) -> None:
         if os.path.dirname(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)

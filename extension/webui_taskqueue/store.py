@@ -11,6 +11,7 @@ import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .inputs import split as split_inputs
+from .live_store import LiveStore, MemoryLive
 from .push_store import STARTED, SUBMITTED, MemoryPush, PushStore
 from .quotas import QuotaExceeded
 from .scheduler import Queued
@@ -22,7 +23,7 @@ HOUR = 3600.0
 RESTART_MESSAGE = "webui stopped while this task was running; it was not run again"
 
 
-class Store(PushStore):
+class Store(LiveStore, PushStore):
     """The contract. Status changes are atomic: each checks the transition table
     against the stored status and raises `InvalidTransition` when someone else won."""
 
@@ -194,7 +195,7 @@ class Store(PushStore):
         raise NotImplementedError
 
 
-class MemoryStore(MemoryPush, Store):
+class MemoryStore(MemoryLive, MemoryPush, Store):
     def __init__(self) -> None:
         MemoryPush.__init__(self)
         self._lock = threading.Lock()

@@ -15,7 +15,8 @@ from ..tasks import TaskType
 from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers, body_doc, read_json, statuses
 from .events import with_callback
 
-IMAGE_ERRORS = answers(404, 422, s404="no such task or image, or not yours", s422="`index` is not a whole number")
+IMAGE_ERRORS = answers(404, 422, s404="no such task or image, or not yours; or the box that made it cannot be reached",
+                       s422="`index` is not a whole number")
 MOVE_SCHEMA = {"title": "TaskMove", "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False, "properties": {
     "to": {"type": "string", "enum": ["front", "back"]}, "before": {"type": "string", "minLength": 1, "description": "a task id"}}}
 PRIORITY_SCHEMA = {"title": "TaskPriority", "type": "object", "required": ["priority"], "additionalProperties": False,
@@ -94,16 +95,15 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
     def image(task_id: str, index: int, services: Services = Depends(get_services),
               who: Caller = Depends(resource_caller("image"))):
         """A finished image: PNG with webui's infotext in its "parameters" text chunk."""
-        return FileResponse(services.queue.image_path(who.user, task_id, index), media_type="image/png",
-                            headers={"Cache-Control": "private, max-age=3600"})
+        return _file(services.queue.image_path(who.user, task_id, index), "image/png", "private, max-age=3600")
 
     @router.get("/tasks/{task_id}/images/{index}/thumb", response_class=FileResponse,
                 responses={**IMAGE_ERRORS, 200: {"content": {"image/jpeg": {}}}})
     def thumbnail(task_id: str, index: int, services: Services = Depends(get_services),
                   who: Caller = Depends(resource_caller("thumb"))):
         """A small JPEG of a finished image (256 px on its longer side), for galleries."""
-        path = services.queue.thumbnail_path(who.user, task_id, index)
-        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+        found = services.queue.image_path(who.user, task_id, index, thumb=True)
+        return _file(found, "image/jpeg", "private, max-age=86400")
 
     @router.get("/tasks/{task_id}/inputs/{index}", responses={
         **IMAGE_ERRORS, 200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}, "image/gif": {}, "image/bmp": {}}}})
@@ -143,6 +143,13 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
         return Response(status_code=204)
 
     return router
+
+
+def _file(found, media_type: str, cache: str) -> Response:
+    """A file of this box's, or bytes another box sent (box_images.py): the same answer."""
+    if isinstance(found, str):
+        return FileResponse(found, media_type=media_type, headers={"Cache-Control": cache})
+    return Response(content=found.data, media_type=media_type, headers={"Cache-Control": cache})
 
 
 def _documented_limits(services: Callable[[], Services]) -> Optional[Limits]:
