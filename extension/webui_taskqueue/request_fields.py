@@ -78,6 +78,22 @@ def from_model(model: Any) -> Fields:
     return found
 
 
+def api_defaults(model: Any) -> Dict[str, Any]:
+    """What webui's API hands its processing class for each field a request leaves out.
+    webui's text2imgapi/img2imgapi pass every field of the request model, so a field
+    left out takes the model's default, which is not always the class's own: webui
+    builds the model from every class of the processing class's MRO, the base class
+    winning, so txt2img's `denoising_strength` is None there and 0.75 in the class.
+    Plain defaults only: another one (a default factory) is left to the class."""
+    found: Dict[str, Any] = {}
+    infos = model.model_fields.items() if hasattr(model, "model_fields") else model.__fields__.items()
+    for name, info in infos:
+        default = getattr(info, "default", None)
+        if default is None or isinstance(default, (bool, int, float, str, list, dict)):
+            found[info.alias or name] = copy.deepcopy(default)
+    return found
+
+
 def json_type(annotation: Any) -> str:
     """The JSON type of a Python annotation (Optional[...] unwrapped), "any" when none fits."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)

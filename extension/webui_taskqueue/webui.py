@@ -16,7 +16,7 @@ from modules import (call_queue, devices, paths_internal, processing, progress, 
 
 from .host import Checkpoint, Host, Lora, Outcome, Script, Setting, StateSnapshot, Style, Upscaler
 from .images_in import decode_image
-from . import thread_options, webui_request
+from . import request_fields, thread_options, webui_request
 
 # Fields of our request that are not arguments of webui's processing classes.
 _NOT_PROCESSING_ARGS = {
@@ -332,7 +332,10 @@ def _names_sampler(requested: str, resolved: str) -> bool:
 
 
 def _processing(kind: str, params: Dict[str, Any], overrides: Dict[str, Any]):
-    args = {k: v for k, v in params.items() if k not in _NOT_PROCESSING_ARGS}
+    # As webui's API: every field of its request model, the request's value or the
+    # model's default (which is not always the processing class's own)
+    given = {**request_fields.api_defaults(webui_request.model(kind)), **params}
+    args = {k: v for k, v in given.items() if k not in _NOT_PROCESSING_ARGS}
     # As webui's own API does: shared.sd_model waits for the model webui loads at start
     # (model_data.lock); without it, a task in the first seconds loads a second model
     # concurrently and crashes ("Cannot copy out of meta tensor").

@@ -169,7 +169,7 @@ class Worker:
                 self.planner.started(task)
                 self._current = task
                 params = task.params
-                self._meter = ProgressMeter(params.get("steps", 20), params.get("n_iter", 1))
+                self._meter = ProgressMeter(params.get("steps", 50), params.get("n_iter", 1))  # webui's defaults
                 self._generation += 1
                 self.host.begin(task.task_id)
                 return task
