@@ -78,3 +78,9 @@ def test_a_server_that_asks_for_a_password_gets_the_one_in_the_environment(monke
             found.close()
     finally:
         server.stop()
+
+
+def test_a_box_keeps_its_id_in_its_queue_folder(tmp_path):
+    first = stores.box_id(str(tmp_path / "q"))
+    assert stores.box_id(str(tmp_path / "q")) == first and len(first) == 16
+    assert stores.box_id(str(tmp_path / "other")) != first

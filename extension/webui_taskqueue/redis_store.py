@@ -36,10 +36,12 @@ DEFAULT_PREFIX = "taskqueue:"  # one Redis server can hold several queues, each 
 
 class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX, box: Optional[str] = None,
-                 alive: float = ALIVE_SECONDS, password: Optional[str] = None) -> None:
+                 alive: float = ALIVE_SECONDS, password: Optional[str] = None,
+                 box_id: Optional[str] = None) -> None:
         """`box`: this process's name among the boxes sharing the queue; `alive`: seconds
         after which a box that has not said it is alive counts as stopped (redis_boxes.py);
-        `password`: the server's, when the URL has none (stores.PASSWORD_ENV)."""
+        `password`: the server's, when the URL has none (stores.PASSWORD_ENV); `box_id`: this box's lasting
+        id (stores.box_id; None: this process's own)."""
         try:
             import redis  # only a queue on Redis needs the client
         except ImportError:
@@ -49,7 +51,7 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
         self._redis = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30, **extra)
         self._redis.ping()  # a wrong URL fails now, not at the first submit
         self._errors = redis.exceptions
-        self._token = secrets.token_hex(8)  # this process, among any that use the same box name
+        self._token = box_id or secrets.token_hex(8)  # this box, among any that use the same name
         self.prefix, self.box, self.alive = prefix, box, alive
         self._scripts = {name: self._redis.register_script(getattr(redis_lua, name)) for name in (
             "ADD", "TRANSITION", "REORDER", "DELETE", "APPEND_EVENTS", "CLAIM_DELIVERIES", "QUEUED",

@@ -6,6 +6,7 @@ set to empty, it keeps a box on SQLite whatever Settings say."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlsplit
@@ -46,6 +47,25 @@ def box_name(option: Option) -> str:
     return os.environ.get(BOX_ENV) or str(option("task_queue_box", "") or "").strip() or socket.gethostname()
 
 
+def box_id(root: str) -> str:
+    """This box's lasting id on a shared queue, kept in its queue's folder: restarted after
+    a crash, the box is known as itself at once (its name is its own, and it fails the
+    task it left running), while another box under the same name is not (redis_boxes.py)."""
+    path = os.path.join(root, "box-id")
+    try:
+        with open(path, encoding="utf-8") as f:
+            found = f.read().strip()
+        if found:
+            return found
+    except OSError:
+        pass
+    os.makedirs(root, exist_ok=True)
+    found = secrets.token_hex(8)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(found)
+    return found
+
+
 def database_path(root: str) -> str:
     return os.path.join(root, "tasks.sqlite3")
 
@@ -55,5 +75,5 @@ def open_store(root: str, option: Option, box: Optional[str] = None) -> Store:
     url, prefix = redis_settings(option)
     if url:
         return RedisStore(url, prefix, box, alive=max(1.0, float(option("task_queue_box_alive_seconds", 30))),
-                          password=os.environ.get(PASSWORD_ENV) or None)
+                          password=os.environ.get(PASSWORD_ENV) or None, box_id=box_id(root) if box else None)
     return SQLiteStore(database_path(root))

@@ -11,15 +11,40 @@ import httpx
 
 from webui_taskqueue.users import prefix_of
 
-from .client import ROOT, QueueClient
+from .client import REDIS_PREFIX_ENV, REDIS_URL_ENV, ROOT, QueueClient
 
 TINY = {"prompt": "x", "steps": 2, "width": 64, "height": 64}
 
 
-def cli(queue_dir, *args):
-    out = subprocess.run([sys.executable, "-m", "webui_taskqueue", "--dir", queue_dir, "users", *args],
-                         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "extension")))
-    return out
+def cli(server, *args):
+    """The owner's command line on `server`'s queue (its folder, and its Redis queue if it has one)."""
+    queue_dir = os.path.join(server.data_dir, "task-queue")
+    return subprocess.run([sys.executable, "-m", "webui_taskqueue", "--dir", queue_dir, "users", *args],
+                          capture_output=True, text=True, env=dict(server.env, PYTHONPATH=os.path.join(ROOT, "extension")))
+
+
+def stored_bytes(server):
+    """Everything the queue's store keeps: its SQLite files, or its Redis queue's values."""
+    if REDIS_URL_ENV not in server.env:
+        files = glob.glob(os.path.join(server.data_dir, "task-queue", "tasks.sqlite3*"))
+        assert files
+        return b"".join(open(f, "rb").read() for f in files)
+    import redis
+
+    client, out = redis.Redis.from_url(server.env[REDIS_URL_ENV]), []
+    try:
+        for key in client.scan_iter(match=server.env[REDIS_PREFIX_ENV] + "*"):
+            kind = client.type(key).decode()
+            found = {"string": lambda: [client.get(key)], "list": lambda: client.lrange(key, 0, -1),
+                     "set": lambda: list(client.smembers(key)), "zset": lambda: client.zrange(key, 0, -1),
+                     "hash": lambda: [x for pair in client.hgetall(key).items() for x in pair],
+                     "stream": lambda: [x for _, fields in client.xrange(key) for pair in fields.items() for x in pair],
+                     }[kind]()
+            out += [key, *found]
+    finally:
+        client.close()
+    assert out
+    return b"\n".join(out)
 
 
 def basic(name, password):
@@ -52,9 +77,7 @@ def test_keys_are_stored_only_as_digests(standin_factory):
     keys = [admin.add_user(f"user{i}").key for i in range(3)]
     keys.append(admin.post("/queue/v1/users/user0/keys").json()["key"])
     assert all(admin.as_user(k).get("/queue/v1/me").status_code == 200 for k in keys)
-    files = glob.glob(os.path.join(server.data_dir, "task-queue", "tasks.sqlite3*"))
-    assert files
-    stored = b"".join(open(f, "rb").read() for f in files)
+    stored = stored_bytes(server)
     for key in keys + [server.admin_key]:
         assert key.encode() not in stored and key[11:].encode() not in stored
         assert prefix_of(key).encode() in stored  # the prefix, to tell keys apart
@@ -79,23 +102,22 @@ def test_webui_api_auth_credentials_are_users_and_the_queue_is_never_open(standi
     assert http.get("/sdapi/v1/options").status_code == 401
     assert http.get("/sdapi/v1/options", headers=basic("dan", "pw2")).status_code == 200
     # the owner makes carol an admin with the command line, webui running
-    assert cli(os.path.join(server.data_dir, "task-queue"), "add", "carol", "--admin").returncode == 0
+    assert cli(server, "add", "carol", "--admin").returncode == 0
     assert http.get("/queue/v1/me", headers=basic("carol", "pw1")).json()["role"] == "admin"
 
 
 def test_the_command_line_manages_users_with_webui_stopped(standin_factory, tmp_path):
     server = standin_factory()
-    queue_dir = os.path.join(server.data_dir, "task-queue")
-    added = cli(queue_dir, "add", "owner", "--admin")
+    added = cli(server, "add", "owner", "--admin")
     assert added.returncode == 0, added.stderr
     owner_key = added.stdout.strip().splitlines()[-1]
     assert owner_key.startswith("tq_") and len(owner_key) >= 35
-    ann_key = cli(queue_dir, "add", "ann").stdout.strip().splitlines()[-1]
-    assert cli(queue_dir, "add", "ann").returncode == 1
-    assert cli(queue_dir, "set-limits", "ann", "--max-queued", "2", "--checkpoints", "modelA").returncode == 0
-    listed = cli(queue_dir, "list").stdout
+    ann_key = cli(server, "add", "ann").stdout.strip().splitlines()[-1]
+    assert cli(server, "add", "ann").returncode == 1
+    assert cli(server, "set-limits", "ann", "--max-queued", "2", "--checkpoints", "modelA").returncode == 0
+    listed = cli(server, "list").stdout
     assert "ann\tuser" in listed and '"max_queued": 2' in listed and ann_key[:11] in listed and ann_key not in listed
-    rotated = cli(queue_dir, "rotate", "ann")
+    rotated = cli(server, "rotate", "ann")
     new_key = rotated.stdout.strip().splitlines()[-1]
     assert rotated.returncode == 0 and new_key != ann_key
 
@@ -107,6 +129,6 @@ def test_the_command_line_manages_users_with_webui_stopped(standin_factory, tmp_
     r = ann.post("/queue/v1/txt2img", json={**TINY, "checkpoint": "modelB"})
     assert r.status_code == 422 and r.json()["detail"][0]["ctx"]["limit"] == "checkpoints"
     # with webui running: revoke at once
-    assert cli(queue_dir, "revoke", "ann").returncode == 0
+    assert cli(server, "revoke", "ann").returncode == 0
     assert ann.get("/queue/v1/me").status_code == 401
     assert QueueClient(server.url, real=False, key=owner_key).get("/queue/v1/users").json()["count"] == 1

@@ -10,10 +10,8 @@ changes; nothing half-written and no file that no task lists survives the start;
 SQLite's integrity check passes every time."""
 
 import collections
-import json
 import os
 import random
-import sqlite3
 import threading
 import time
 
@@ -21,6 +19,8 @@ import httpx
 from PIL import Image
 
 from webui_taskqueue.store import RESTART_MESSAGE
+
+from . import stored
 
 KILLS = 20
 PHASES = ("sampling", "saving", "committing", "anywhere")  # where each kill aims, in turn
@@ -36,15 +36,7 @@ class Crashed:
         queue = os.path.join(server.data_dir, "task-queue")
         self.images = os.path.join(queue, "images")
         self.partial = os.path.join(self.images, ".partial")
-        db = sqlite3.connect(f"file:{os.path.join(queue, 'tasks.sqlite3')}?mode=ro", uri=True)
-        try:
-            self.integrity = db.execute("PRAGMA integrity_check").fetchall()
-            self.tasks = {r[0]: {"status": r[1], "started_at": r[2], "finished_at": r[3], "error": r[4],
-                                 "images": json.loads(r[5]), "infotexts": json.loads(r[6]), "params": json.loads(r[7])}
-                          for r in db.execute("SELECT task_id, status, started_at, finished_at, error, images, "
-                                              "infotexts, params FROM tasks")}
-        finally:
-            db.close()
+        self.integrity, self.tasks = stored.integrity(server), stored.tasks(server)
         self.cut_short = [os.path.join(self.partial, n) for n in os.listdir(self.partial)]
         self.folders = {n: sorted(os.listdir(os.path.join(self.images, n)))
                         for n in os.listdir(self.images) if n != ".partial"}

@@ -4,12 +4,13 @@ Each way webui v1.10.1 stops, on the stand-in as a real process (see standin/ser
 
 import os
 import signal
-import sqlite3
 import time
 
 import pytest
 
 from webui_taskqueue.runtime import STOP_MESSAGE, STOP_SECONDS
+
+from . import stored
 
 LONG = {"prompt": "long", "steps": 150, "width": 64, "height": 64}
 SHORT = {"prompt": "short", "steps": 2, "width": 64, "height": 64}
@@ -45,9 +46,7 @@ def test_stopping_webui_marks_the_running_task_and_leaves_the_queue(standin_fact
     assert time.monotonic() - began < STOP_SECONDS  # it let go of the task at the next step
 
     # the database as the stopped process left it, before anything starts again
-    db = sqlite3.connect(f"file:{os.path.join(server.data_dir, 'task-queue', 'tasks.sqlite3')}?mode=ro", uri=True)
-    rows = dict(db.execute("SELECT task_id, status || ': ' || COALESCE(error, '') FROM tasks").fetchall())
-    db.close()
+    rows = {task_id: f"{row['status']}: {row['error'] or ''}" for task_id, row in stored.tasks(server).items()}
     assert rows[running] == f"interrupted: {STOP_MESSAGE}"
     assert [rows[t] for t in queued] == ["queued: ", "queued: "]
 
