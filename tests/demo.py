@@ -28,7 +28,8 @@ def main():
     parser.add_argument("--redis", default=None, help="a Redis URL: the queue several demo boxes share")
     parser.add_argument("--box", default=None, help="this box's name among those sharing the queue")
     args = parser.parse_args()
-    for name, value in (("TASK_QUEUE_REDIS_URL", args.redis), ("TASK_QUEUE_BOX", args.box)):
+    box_url = (os.environ.get("TASK_QUEUE_BOX_URL") or f"http://127.0.0.1:{args.port}") if args.redis else None  # where other boxes reach it
+    for name, value in (("TASK_QUEUE_REDIS_URL", args.redis), ("TASK_QUEUE_BOX", args.box), ("TASK_QUEUE_BOX_URL", box_url)):
         if value:
             os.environ[name] = value  # read by the command line below and by the server it becomes
     root = args.data or tempfile.mkdtemp(prefix="task-queue-demo-")

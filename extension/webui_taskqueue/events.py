@@ -7,7 +7,11 @@ most every `PROGRESS_EVERY` seconds, when it moved), `preview` (at most once a s
 while steps advance) and `position` (when the plan changed, for the first
 `POSITIONS_SHOWN` places), for the owners whose streams are open. Then it reads what
 is new in the log, once for all streams, and hands each stream its caller's events.
-With no stream open the thread sleeps: idle, it costs nothing."""
+With no stream open the thread sleeps: idle, it costs nothing.
+
+On a queue that several boxes share, the hub also tells of the tasks running on the
+other boxes, from the progress their boxes publish (live.py), and the store lets one
+box log each live event, whichever boxes' streams follow the task."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import time
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from .planner import Planner
+from .progress import Progress
 from .push_store import POSITION, PREVIEW, PROGRESS, Event, NewEvent
 from .store import Store
 from .worker import Worker
@@ -56,8 +61,6 @@ class EventHub:
         self._closed = False
         self._positions: Dict[str, int] = {}  # task id -> position last logged
         self._plan = None  # the plan those positions came from
-        self._progress: Tuple[Optional[str], tuple, float] = (None, (), 0.0)  # task, (step, job), when
-        self._preview: Tuple[Optional[str], int, float] = (None, -1, 0.0)
         self._owner: Tuple[Optional[str], str] = (None, "")  # the running task's owner, looked up once
         self._woken = False  # a task ended here since the last tick: tick again at once
         worker.on_finished(lambda task: self.wake())
@@ -166,20 +169,12 @@ class EventHub:
         if running and self._owner[0] != running:
             task = self.store.get(running)
             self._owner = (running, task.owner if task else "")
-        if running and progress is not None and followed(self._owner[1]):
-            owner = self._owner[1]
-            moved = (progress.step, progress.job_no)
-            last_task, last_moved, last_at = self._progress
-            if (last_task, last_moved) != (running, moved) and (last_task != running or now - last_at >= PROGRESS_EVERY):
-                self._progress = (running, moved, now)
-                live.append((owner, running, PROGRESS, {"task_id": running, "status": "running",
-                                                        **dataclasses.asdict(progress)}))
-            shown_task, shown_step, shown_at = self._preview
-            step = progress.job_no * progress.steps + progress.step
-            if progress.step > 0 and (shown_task, shown_step) != (running, step) and \
-                    (shown_task != running or now - shown_at >= PREVIEW_EVERY):
-                self._preview = (running, step, now)
-                live.append((owner, running, PREVIEW, {"task_id": running, "step": progress.step}))
+        tasks = [(self._owner[1], running, progress)] if running and progress is not None else []
+        if self.store.shared:  # tasks running on the other boxes, as their boxes tell of them
+            tasks += [(r.owner, r.task_id, Progress(**r.progress)) for r in self.store.live_elsewhere(self.worker.box)]
+        for owner, task_id, progress in tasks:
+            if followed(owner):
+                live += self._moved(owner, task_id, progress, now)
         plan = self.planner.current()
         if plan is not self._plan:
             self._plan = plan
@@ -195,6 +190,19 @@ class EventHub:
                         "ahead": place - 1 + ahead_of_all}))
             self._positions = positions
         return live
+
+
+    def _moved(self, owner: str, task_id: str, progress: Progress, now: float) -> List[NewEvent]:
+        """A running task's progress and preview events, when due. The store decides
+        (claim_event): boxes whose streams follow the same task log each event once."""
+        found: List[NewEvent] = []
+        if self.store.claim_event(task_id, PROGRESS, f"{progress.step}/{progress.job_no}", now, PROGRESS_EVERY):
+            found.append((owner, task_id, PROGRESS, {"task_id": task_id, "status": "running",
+                                                     **dataclasses.asdict(progress)}))
+        step = progress.job_no * progress.steps + progress.step
+        if progress.step > 0 and self.store.claim_event(task_id, PREVIEW, str(step), now, PREVIEW_EVERY):
+            found.append((owner, task_id, PREVIEW, {"task_id": task_id, "step": progress.step}))
+        return found
 
 
 def _hand(sub: Subscription, event: Optional[Event]) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional
 from . import push_store, redis_lua
 from .inputs import split as split_inputs
 from .redis_boxes import ALIVE_SECONDS, RedisBoxes
+from .redis_live import RedisLive
 from .redis_push import RedisPush
 from .redis_users import RedisUsers
 from .scheduler import Queued
@@ -34,13 +35,14 @@ FIELDS = [f.name for f in dataclasses.fields(Task)]
 DEFAULT_PREFIX = "taskqueue:"  # one Redis server can hold several queues, each under its own prefix
 
 
-class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
+class RedisStore(RedisLive, RedisBoxes, RedisUsers, RedisPush, Store):
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX, box: Optional[str] = None,
-                 alive: float = ALIVE_SECONDS, password: Optional[str] = None,
+                 alive: float = ALIVE_SECONDS, box_url: Optional[str] = None, password: Optional[str] = None,
                  box_id: Optional[str] = None) -> None:
         """`box`: this process's name among the boxes sharing the queue; `alive`: seconds
         after which a box that has not said it is alive counts as stopped (redis_boxes.py);
-        `password`: the server's, when the URL has none (stores.PASSWORD_ENV); `box_id`: this box's lasting
+        `box_url`: where the other boxes reach this one (box_images.py); `password`: the
+        server's, when the URL has none (stores.PASSWORD_ENV); `box_id`: this box's lasting
         id (stores.box_id; None: this process's own)."""
         try:
             import redis  # only a queue on Redis needs the client
@@ -52,7 +54,7 @@ class RedisStore(RedisBoxes, RedisUsers, RedisPush, Store):
         self._redis.ping()  # a wrong URL fails now, not at the first submit
         self._errors = redis.exceptions
         self._token = box_id or secrets.token_hex(8)  # this box, among any that use the same name
-        self.prefix, self.box, self.alive = prefix, box, alive
+        self.prefix, self.box, self.alive, self.box_url = prefix, box, alive, box_url
         self._scripts = {name: self._redis.register_script(getattr(redis_lua, name)) for name in (
             "ADD", "TRANSITION", "REORDER", "DELETE", "APPEND_EVENTS", "CLAIM_DELIVERIES", "QUEUED",
             "REAP", "CLAIM_BOX", "FORGET_BOX", "ADD_USER", "DELETE_USER", "ADD_KEY", "DELETE_KEY")}

@@ -19,6 +19,8 @@ URL_ENV = "TASK_QUEUE_REDIS_URL"
 PREFIX_ENV = "TASK_QUEUE_REDIS_PREFIX"
 BOX_ENV = "TASK_QUEUE_BOX"
 PASSWORD_ENV = "TASK_QUEUE_REDIS_PASSWORD"
+BOX_URL_ENV = "TASK_QUEUE_BOX_URL"
+IMAGES_ENV = "TASK_QUEUE_IMAGES_DIR"
 
 # webui Settings > Task queue: key -> (default, label)
 SETTINGS: Dict[str, Tuple[Any, str]] = {
@@ -26,6 +28,8 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_redis_prefix": (DEFAULT_PREFIX, "Redis key prefix: one Redis server can hold several queues (TASK_QUEUE_REDIS_PREFIX wins; restart to apply)"),
     "task_queue_box": ("", "Box name: shown on the tasks this box runs; unique among the boxes sharing a queue (empty: the machine's host name; TASK_QUEUE_BOX wins; restart to apply)"),
     "task_queue_box_alive_seconds": (30, "Seconds a silent box counts as alive: after that it counts as stopped, and the task it ran is marked failed (restart to apply)"),
+    "task_queue_box_url": ("", "This box's URL as the other boxes reach it, e.g. http://10.0.0.2:7860: they fetch the images it made from there (TASK_QUEUE_BOX_URL wins; restart to apply)"),
+    "task_queue_images_dir": ("", "Images folder that every box shares (a network folder): each box finds every task's images there, none fetched from another box (empty: images in the folder above; TASK_QUEUE_IMAGES_DIR wins; restart to apply)"),
 }
 
 Option = Callable[[str, Any], Any]  # (setting key, default) -> value, as Host.option
@@ -45,6 +49,15 @@ def redis_settings(option: Option) -> Tuple[str, str]:
 
 def box_name(option: Option) -> str:
     return os.environ.get(BOX_ENV) or str(option("task_queue_box", "") or "").strip() or socket.gethostname()
+
+
+def box_url(option: Option) -> str:
+    return (os.environ.get(BOX_URL_ENV) or str(option("task_queue_box_url", "") or "")).strip()
+
+
+def shared_images_dir(option: Option) -> str:
+    """The images folder every box shares, or "" (each box keeps its own, in its queue's folder)."""
+    return (os.environ.get(IMAGES_ENV) or str(option("task_queue_images_dir", "") or "")).strip()
 
 
 def box_id(root: str) -> str:
@@ -75,5 +88,6 @@ def open_store(root: str, option: Option, box: Optional[str] = None) -> Store:
     url, prefix = redis_settings(option)
     if url:
         return RedisStore(url, prefix, box, alive=max(1.0, float(option("task_queue_box_alive_seconds", 30))),
-                          password=os.environ.get(PASSWORD_ENV) or None, box_id=box_id(root) if box else None)
+                          box_url=box_url(option) or None, password=os.environ.get(PASSWORD_ENV) or None,
+                          box_id=box_id(root) if box else None)
     return SQLiteStore(database_path(root))

@@ -18,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 STANDIN = os.path.join(ROOT, "tests", "standin")
 FINAL = {"done", "failed", "interrupted", "cancelled"}
 REDIS_URL_ENV, REDIS_PREFIX_ENV, BOX_ENV = "TASK_QUEUE_REDIS_URL", "TASK_QUEUE_REDIS_PREFIX", "TASK_QUEUE_BOX"
+BOX_URL_ENV = "TASK_QUEUE_BOX_URL"
 
 
 class QueueClient:
@@ -145,8 +146,8 @@ class StandIn:
         if redis_url:
             self.env[REDIS_URL_ENV] = redis_url
             self.env[REDIS_PREFIX_ENV] = redis_prefix or f"standin-{uuid.uuid4().hex[:12]}:"
-        if box:
-            self.env[BOX_ENV] = box
+        if box:  # where the other boxes reach it: its own port
+            self.env[BOX_ENV], self.env[BOX_URL_ENV] = box, self.url
         os.makedirs(self.ckpt_dir, exist_ok=True)
         os.makedirs(self.data_dir, exist_ok=True)
         sys.path.insert(0, STANDIN) if STANDIN not in sys.path else None
