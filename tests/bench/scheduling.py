@@ -1,4 +1,6 @@
 """The scheduler against first come, first served, on a simulated GPU with a fake clock.
+The simulated worker's store is in memory; with TASK_QUEUE_BENCH_STORE=redis, a queue on
+Redis (a redis-server started here): the decisions, and so the figures, must not change.
 
 Workload, per seed: 3 users, 3 checkpoints. "heavy" submits 30 tasks at t=0, each on a
 random checkpoint; "light1" and "light2" each submit LIGHT_TASKS tasks, one every
@@ -29,11 +31,15 @@ import os
 import random
 import statistics
 import sys
+import uuid
 from typing import Dict, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "extension"))
+sys.path.insert(0, os.path.dirname(HERE))
 
+from bench.store_choice import bench_store, chosen as chosen_store  # noqa: E402
+from contract.client import REDIS_URL_ENV  # noqa: E402
 from webui_taskqueue.scheduler import Policy, plan  # noqa: E402
 from webui_taskqueue.speeds import Speeds  # noqa: E402
 from webui_taskqueue.store import MemoryStore  # noqa: E402
@@ -89,8 +95,18 @@ def primed_speeds() -> Speeds:
     return speeds
 
 
+def new_store():
+    """The simulated worker's store: in memory, or with TASK_QUEUE_BENCH_STORE=redis a
+    queue of its own on Redis, the store a shared queue uses (the decisions must match)."""
+    if chosen_store() != "redis":
+        return MemoryStore()
+    from webui_taskqueue.redis_store import RedisStore
+
+    return RedisStore(os.environ[REDIS_URL_ENV], prefix=f"sched-{uuid.uuid4().hex[:12]}:")
+
+
 def run_ours(arrivals: List[Arrival], policy: Policy) -> List[Ran]:
-    store, speeds = MemoryStore(), primed_speeds()
+    store, speeds = new_store(), primed_speeds()
     pending = list(arrivals)
     ran: Dict[str, Ran] = {}
     etas: Dict[str, tuple] = {}
@@ -139,6 +155,7 @@ def run_ours(arrivals: List[Arrival], policy: Policy) -> List[Ran]:
     for task_id, r in ran.items():
         r.overtaken = store.get(task_id).overtaken
         r.eta, r.eta_service = etas[task_id]
+    store.close()
     return [ran[f"t{a.index:04d}"] for a in arrivals]
 
 
@@ -205,6 +222,7 @@ def main(argv=None):
     errors, errors_service = eta_errors(ours, "eta"), eta_errors(ours, "eta_service")
     result = {
         "benchmark": "scheduling",
+        "store": "redis" if chosen_store() == "redis" else "memory",
         "policy": dataclasses.asdict(policy),
         "seeds": len(seeds),
         "workload": {"heavy_tasks": HEAVY_TASKS, "light_users": len(LIGHT), "light_tasks_each": LIGHT_TASKS,
@@ -232,4 +250,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    with bench_store():
+        main()
