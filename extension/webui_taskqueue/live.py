@@ -50,9 +50,8 @@ class LiveView:
         return self.store.shared and task.status == TaskStatus.RUNNING and task.box not in (None, self.worker.box)
 
     def progress(self, task: Task) -> Optional[Progress]:
-        found = self.worker.progress(task.task_id)
-        if found is not None or not self.elsewhere(task):
-            return found
+        if not self.elsewhere(task):
+            return self.worker.progress(task.task_id)
         live = self.store.live(task.task_id)
         return Progress(**live.progress) if live is not None else None
 
