@@ -48,6 +48,7 @@ def setup():
     hub = EventHub(store, worker, planner, tick=3600)  # it hands out events only when woken
     store.add(Task(task_id="t1", type=TaskType.TXT2IMG, owner="ann", checkpoint="c", params={}, created_at=1.0))
     store.start("t1", 2.0)
+    store.reads = 0
     cancelled = []
     queue = types.SimpleNamespace(interrupt=lambda user, task_id: cancelled.append(task_id))
     native = types.SimpleNamespace(services=types.SimpleNamespace(events=hub), store=store, queue=queue)
@@ -72,7 +73,7 @@ def test_the_door_waits_without_reading_the_task_and_answers_when_it_ends():
 
     async def scenario():
         waiting = asyncio.ensure_future(_wait(native, User("ann", Role.USER), "t1", receive))
-        await until(lambda: hub.streams() == 1)
+        await until(lambda: hub.streams() == 1 and store.reads == 1)  # subscribed, then read once
         reads = store.reads
         for _ in range(200):  # the event loop turns; a poll would read the task meanwhile
             await asyncio.sleep(0.001)
