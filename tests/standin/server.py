@@ -24,11 +24,10 @@ if __package__ in (None, ""):  # run as a file: make the `standin` package impor
 import uvicorn  # noqa: E402
 from secrets import compare_digest  # noqa: E402
 
-from fastapi import Depends, FastAPI, HTTPException, Request  # noqa: E402
+from fastapi import Depends, FastAPI, HTTPException  # noqa: E402
 from fastapi.security import HTTPBasic, HTTPBasicCredentials  # noqa: E402
-from fastapi.encoders import jsonable_encoder  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
 
+from modules.api.api import api_middleware  # noqa: E402
 from standin import api, slowdisk, startup  # noqa: E402
 from modules import (errors, initialize_util, progress, script_callbacks, script_loading, shared,  # noqa: E402
                      shared_cmd_options)
@@ -51,34 +50,10 @@ def parse_args(argv):
     return args
 
 
-def handle_exception(request: Request, e: Exception):
-    """webui's API error body; unexpected errors get their traceback printed."""
-    err = {
-        "error": type(e).__name__,
-        "detail": vars(e).get("detail", ""),
-        "body": vars(e).get("body", ""),
-        "errors": str(e),
-    }
-    if not isinstance(e, HTTPException):
-        errors.report(f"API error: {request.method}: {request.url} {err}", exc_info=True)
-    return JSONResponse(status_code=vars(e).get("status_code", 500), content=jsonable_encoder(err))
-
-
 def create_app(nowebui):
     app = FastAPI()
-
-    @app.middleware("http")
-    async def exception_handling(request: Request, call_next):
-        try:
-            return await call_next(request)
-        except Exception as e:
-            return handle_exception(request, e)
-
-    @app.exception_handler(HTTPException)
-    async def http_exception_handler(request: Request, e: HTTPException):
-        return handle_exception(request, e)
-
     initialize_util.setup_middleware(app)
+    api_middleware(app)  # after the GZip middleware, as webui's Api does (either mode)
 
     # Plain `def` endpoints run in the threadpool, as webui's do, so a request waiting for
     # queue_lock never blocks /sdapi/v1/progress.
@@ -165,7 +140,10 @@ def main(argv=None):
 
     app = create_app(args.nowebui)
     script_callbacks.app_started_callback(None, app)  # no gradio here: demo is None even with the UI
-    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_config=None)  # logs via the root logger
+    # logs via the root logger; with the UI, gradio serves at log_level="warning" (no line per
+    # request), and webui's api_only at uvicorn's default, which logs each request
+    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_config=None,
+                            log_level=None if args.nowebui else "warning")
     if args.nowebui:
         uvicorn.Server(config).run()  # as webui's api_only: in the main thread, which takes the signals
     else:

@@ -2,13 +2,60 @@
 its semantics: every script's defaults from its UI, the selectable script's arguments
 at its positions (and its index + 1 at position 0), each always-on script's arguments
 at its own, and 422 for an unknown script or a selectable one among the always-on; and
-apply_infotext, which fills a request's unset fields from a pasted infotext."""
+apply_infotext, which fills a request's unset fields from a pasted infotext; and api_middleware, the
+per-request middleware and error handlers webui's Api puts on the app."""
 
+import datetime
+import time
 import typing
 
-from fastapi import HTTPException
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
-from modules import infotext_utils
+from modules import errors, infotext_utils, shared
+
+
+def api_middleware(app: FastAPI):
+    """As webui's: two `@app.middleware("http")` functions (starlette's
+    BaseHTTPMiddleware, on every request of the app) and its error answers."""
+
+    @app.middleware("http")
+    async def log_and_time(req: Request, call_next):
+        ts = time.time()
+        res = await call_next(req)
+        duration = str(round(time.time() - ts, 4))
+        res.headers["X-Process-Time"] = duration
+        endpoint = req.scope.get("path", "err")
+        if shared.cmd_opts.api_log and endpoint.startswith("/sdapi"):
+            print(f"API {datetime.datetime.now()} {res.status_code} {req.scope.get('method', 'err')} {endpoint} {duration}")
+        return res
+
+    def handle_exception(request: Request, e: Exception):
+        err = {
+            "error": type(e).__name__,
+            "detail": vars(e).get("detail", ""),
+            "body": vars(e).get("body", ""),
+            "errors": str(e),
+        }
+        if not isinstance(e, HTTPException):  # webui prints the traceback of unexpected errors only
+            errors.report(f"API error: {request.method}: {request.url} {err}", exc_info=True)
+        return JSONResponse(status_code=vars(e).get("status_code", 500), content=jsonable_encoder(err))
+
+    @app.middleware("http")
+    async def exception_handling(request: Request, call_next):
+        try:
+            return await call_next(request)
+        except Exception as e:
+            return handle_exception(request, e)
+
+    @app.exception_handler(Exception)
+    async def fastapi_exception_handler(request: Request, e: Exception):
+        return handle_exception(request, e)
+
+    @app.exception_handler(HTTPException)
+    async def http_exception_handler(request: Request, e: HTTPException):
+        return handle_exception(request, e)
 
 
 def script_name_to_index(name, scripts):
