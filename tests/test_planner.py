@@ -2,6 +2,7 @@
 A fake clock and an in-memory store; the scheduler is counted, not timed."""
 
 import os
+import random
 import sys
 import time
 
@@ -89,6 +90,26 @@ def test_when_the_worker_starts_the_foreseen_task_positions_move_up_without_plan
     assert planner.current() is moved
     assert len(full_plans()) == 1
 
+
+
+def test_a_plan_that_lands_after_the_worker_started_the_task_it_foresaw_moves_on_by_one(setup, monkeypatch):
+    store, host, clock, planner, full_plans = setup
+    planner.current()
+    clock.now += REPLAN_SECONDS + 1  # stale by time: the next poll plans in the background
+    counted, started = planner_module.scheduler.plan, []
+
+    def plan_while_the_worker_starts(*args, **kwargs):
+        made = counted(*args, **kwargs)
+        if kwargs.get("exact", 500) != 1 and not started:
+            started.append(start_next(store, planner, clock))  # while the plan is being made
+        return made
+
+    monkeypatch.setattr(planner_module.scheduler, "plan", plan_while_the_worker_starts)
+    before = planner.current()
+    assert eventually(lambda: planner.current() is not before)
+    landed = planner.current()
+    assert landed.position(started[0].task_id) is None and len(landed) == 5
+    assert planner.current() is landed and len(full_plans()) == 2  # not stale: no third plan
 
 def test_a_stale_plan_answers_at_once_while_one_background_thread_plans_again(setup):
     store, host, clock, planner, full_plans = setup
@@ -181,3 +202,57 @@ def test_a_box_alone_keeps_the_speeds_it_learned_before_boxes_had_names(tmp_path
         assert planner.speeds.rate == {"a": 0.25} and planner.speeds.switch == {"a": 3.0}
     finally:
         store.close()
+
+
+def scheduling(tasks):
+    """What the scheduler reads of queued tasks, comparable across stores."""
+    return sorted((t.task_id, t.owner, t.checkpoint, t.priority, t.sort_order, t.overtaken, t.due_since) for t in tasks)
+
+
+def test_the_workers_pick_sorts_the_queue_once_per_change_not_once_per_task_and_picks_as_a_fresh_plan(store, monkeypatch):
+    host, clock, policy = Host(), Clock(), Policy(max_overtaken=3, max_delay=30.0)
+    planner = Planner(store, host, lambda: policy, clock)
+    rng = random.Random(3)
+
+    def submit(n):
+        store.add(Task(task_id=f"t{n}", type=TaskType.TXT2IMG, owner=f"user{n % 3}", checkpoint=rng.choice("ab"),
+                       vae=None, params={}, created_at=clock.now + n, sort_order=clock.now + n, priority=(n % 7 == 0)))
+
+    for n in range(40):
+        submit(n)
+    real, listings = store.queued_light, []
+    monkeypatch.setattr(store, "queued_light", lambda: listings.append(1) or real())
+    for step in range(30):
+        fresh = scheduler.plan(real(), planner.loaded(), clock(), policy, store.served(), exact=1, tail=False)
+        pick = planner.next()
+        assert (pick.order[0], pick.overtaken, pick.due) == (fresh.order[0], fresh.overtaken, fresh.due)
+        task = store.start(pick.order[0].task_id, clock(), pick.overtaken, pick.due)
+        planner.started(task)
+        kept = planner._listing.lists
+        assert scheduling(t for tasks in kept.values() for t in tasks) == scheduling(real())
+        assert all([t.task_id for t in tasks] == [t.task_id for t in scheduler.by_owner(tasks)[owner]]
+                   for owner, tasks in kept.items())
+        store.finish(task.task_id, TaskStatus.DONE, clock())
+        planner.ended(task)
+        host.loaded = task.checkpoint
+        clock.now += 7
+        if step == 10:
+            submit(100)  # someone's submit: the next pick reads the queue again
+    assert len(listings) == 2
+
+
+def test_a_pick_from_each_owners_first_tasks_is_the_pick_from_the_whole_queue():
+    rng = random.Random(5)
+    for _ in range(200):
+        policy = Policy(max_overtaken=rng.randint(0, 4), max_delay=rng.choice([5.0, 1e9]))
+        queued = [scheduler.Queued(task_id=f"t{n}", owner=f"u{rng.randint(0, 3)}", checkpoint=rng.choice("abc"),
+                                   vae=None, created_at=n, sort_order=rng.choice([n, rng.random() * 50]),
+                                   priority=rng.choice([0, 0, 0, 1]), overtaken=rng.randint(0, 4),
+                                   due_since=rng.choice([None, 990.0, 1000.0 - rng.random() * 10]))
+                  for n in range(rng.randint(1, 60))]
+        loaded = (rng.choice("abc"), None)
+        served = {f"u{k}": rng.random() for k in range(4) if rng.random() < 0.5}
+        whole = scheduler.plan(queued, loaded, 1000.0, policy, served, exact=1, tail=False)
+        heads = scheduler.plan(scheduler.heads(scheduler.by_owner(queued), policy), loaded, 1000.0, policy, served,
+                               exact=1, tail=False)
+        assert (heads.order, heads.overtaken, heads.due) == (whole.order, whole.overtaken, whole.due)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional
 
 from . import scheduler
 from .host import Host
@@ -37,6 +37,13 @@ class _Cached(NamedTuple):
     plan: Plan
 
 
+class _Listing(NamedTuple):
+    """The queued tasks by owner, each list in its owner's order, as of a store version."""
+
+    version: int
+    lists: Dict[str, List[Queued]]
+
+
 class Planner:
     def __init__(self, store: Store, host: Host, policy: Callable[[], Policy], clock: Callable[[], float] = time.time):
         self.store, self.host, self.policy, self.clock = store, host, policy, clock
@@ -47,6 +54,10 @@ class Planner:
         self._dirty = False
         self._cache: Optional[_Cached] = None  # replaced whole, read without a lock
         self._picked_at = -1  # store version when the worker last asked for its pick
+        self._pick: Optional[Plan] = None  # ... and that pick
+        self._listing: Optional[_Listing] = None  # replaced whole, read without a lock
+        self._swap = threading.Lock()  # a plan landing and a start moving the plan on: one at a time
+        self._last_start: Optional[tuple] = None  # (version picked at, task id, version after, its model)
         self._background_at = float("-inf")
 
     def loaded(self) -> Optional[Model]:
@@ -85,10 +96,12 @@ class Planner:
         """With `_planning` held."""
         self._dirty = False  # a change from here on marks the new plan dirty again
         plan = scheduler.plan(self.store.queued_light(), key[1], now, key[2], self.store.served(), self.estimate)
-        self._cache = _Cached(key, now, plan)
-        if self.store.version() != key[0]:
+        with self._swap:  # the worker may have started the task it foresaw meanwhile: then it moves on
+            made = _Cached(key, now, plan)
+            made = self._cache = self._moved_on(made) or made
+        if self.store.version() != made.key[0]:
             self._background_at = float("-inf")  # the queue moved while planning: the next poll plans again
-        return plan
+        return made.plan
 
     def _plan_in_background(self, now: float) -> None:
         if not self._planning.acquire(blocking=False):
@@ -112,11 +125,23 @@ class Planner:
         runs on is the one loaded for the next pick, and a plan that foresaw this
         pick moves on by one instead of being planned again."""
         self._running = (task.checkpoint, task.vae if task.vae is not None else self.vae)
-        cached = self._cache
-        if cached is not None and cached.key[0] == self._picked_at:
-            advanced = cached.plan.advanced(task.task_id)
-            if advanced is not None:
-                self._cache = _Cached((self.store.version(), self._running, cached.key[2]), cached.made, advanced)
+        listing, pick = self._listing, self._pick
+        if (listing is not None and pick is not None and listing.version == self._picked_at
+                and pick.order and pick.order[0].task_id == task.task_id
+                and self.store.version() == self._picked_at + 1):  # the start's own change, and nothing else
+            lists = scheduler.after_start(listing.lists, pick, task.started_at, self.policy())
+            self._listing = _Listing(self._picked_at + 1, lists)
+        with self._swap:
+            self._last_start = (self._picked_at, task.task_id, self.store.version(), self._running)
+            self._cache = self._moved_on(self._cache) or self._cache
+
+    def _moved_on(self, cached: Optional[_Cached]) -> Optional[_Cached]:
+        """`cached` moved on by the last start, if it was made before it and foresaw it."""
+        start = self._last_start
+        if cached is None or start is None or cached.key[0] != start[0]:
+            return None
+        advanced = cached.plan.advanced(start[1])
+        return None if advanced is None else _Cached((start[2], start[3], cached.key[2]), cached.made, advanced)
 
     def ended(self, task: Task) -> None:
         if task.vae is not None:
@@ -124,13 +149,21 @@ class Planner:
         self._running = None
 
     def next(self, loaded: Optional[Model] = None) -> Plan:
-        """A fresh plan of the first pick only (the worker's), cheap at any length;
-        `loaded`: as if this model were in memory (default: the one that is, and
-        then this is the worker's pick, which `started` follows)."""
-        if loaded is None:
-            self._picked_at = self.store.version()
-        return scheduler.plan(self.store.queued_light(), loaded or self.loaded(), self.clock(), self.policy(),
+        """A fresh plan of the first pick only (the worker's); `loaded`: as if this
+        model were in memory (default: the one that is, and then this is the worker's
+        pick, which `started` follows). It reads each owner's first few tasks of a
+        listing sorted once per change of the queue; the worker's own start does not
+        count as one (`started` takes it out), so a pick costs the same at any length."""
+        version = self.store.version()  # before the listing: a change in between shows as a newer version
+        listing = self._listing
+        if listing is None or listing.version != version:
+            listing = self._listing = _Listing(version, scheduler.by_owner(self.store.queued_light()))
+        policy = self.policy()
+        plan = scheduler.plan(scheduler.heads(listing.lists, policy), loaded or self.loaded(), self.clock(), policy,
                               self.store.served(), self.estimate, exact=1, tail=False)
+        if loaded is None:
+            self._picked_at, self._pick = version, plan
+        return plan
 
     def estimate(self, task: Queued, loaded: Optional[Model]) -> float:
         return self.speeds.estimate(task, loaded)

@@ -16,7 +16,6 @@ The policy, in two layers:
 from __future__ import annotations
 
 import bisect
-import heapq
 import dataclasses
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -102,18 +101,8 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
     are simulated in full (fairness, grouping, bounds, the clock advancing by
     `estimate`); the rest follow plain round-robin, which is what grouping converges to
     far ahead, at a cost linear in the queue length."""
-    window = max(1, policy.max_overtaken + 1)
-    lists: Dict[str, List[Queued]] = {}
-    for task in queued:
-        lists.setdefault(task.owner, []).append(task)
-    # Without the tail, no list is read deeper than `exact` picks plus one window: the
-    # worker's plan (exact=1) then costs a linear pass, not a sort of the whole queue.
-    keep = None if tail else exact + window
-    for owner, tasks in lists.items():
-        if keep is not None and len(tasks) > 4 * keep:
-            lists[owner] = heapq.nsmallest(keep, tasks, key=_own_order)  # stable, as sorted()
-        else:
-            tasks.sort(key=_own_order)
+    window = _window_size(policy)
+    lists = by_owner(queued)
     last = dict(served)
     rotation = sorted((_rank(owner, tasks[0], last), owner) for owner, tasks in lists.items())
     # the bookkeeping as this plan changes it; a task not in these has its stored values
@@ -160,6 +149,55 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
         rotation = [(rank, owner) for rank, owner in rotation if depth < len(lists[owner])]
     return Plan(order=order, overtaken=first_overtaken, due=first_due, starts=starts if estimate else {}, ends=ends,
                 positions={t.task_id: i for i, t in enumerate(order, start=1)})
+
+
+def by_owner(queued: Sequence[Queued]) -> Dict[str, List[Queued]]:
+    """Each owner's tasks in their own order; ties keep the listing's order. (A sort,
+    not a partial one: the lists come nearly sorted, and timsort takes them in C.)"""
+    lists: Dict[str, List[Queued]] = {}
+    for task in queued:
+        lists.setdefault(task.owner, []).append(task)
+    for tasks in lists.values():
+        tasks.sort(key=_own_order)
+    return lists
+
+
+def heads(lists: Dict[str, List[Queued]], policy: Policy, exact: int = 1) -> List[Queued]:
+    """All that `plan(..., exact=exact, tail=False)` reads of `by_owner` lists: each
+    owner's first `exact` picks plus one window. The same plan, whatever is queued."""
+    keep = exact + _window_size(policy)
+    return [task for tasks in lists.values() for task in tasks[:keep]]
+
+
+def after_start(lists: Dict[str, List[Queued]], started: Plan, now: float, policy: Policy) -> Dict[str, List[Queued]]:
+    """`by_owner` lists once the worker started `started.order[0]` (a plan with
+    exact=1) at `now`, with what the store records along with it (Store.start:
+    `overtaken`, `due`). All of these lie in `heads`: a list is changed there only,
+    and a list without any of them is shared, not copied."""
+    first = started.order[0].task_id
+    touched = {first, *started.overtaken, *started.due}
+    keep = 1 + _window_size(policy)
+    out = dict(lists)
+    for owner, tasks in lists.items():
+        head = tasks[:keep]
+        if any(t.task_id in touched for t in head):
+            out[owner] = [_bookkept(t, started, now) for t in head if t.task_id != first] + tasks[keep:]
+            if not out[owner]:
+                del out[owner]
+    return out
+
+
+def _bookkept(task: Queued, started: Plan, now: float) -> Queued:
+    if task.task_id in started.overtaken:
+        task = dataclasses.replace(task, overtaken=task.overtaken + 1)
+    if task.task_id in started.due and task.due_since is None:
+        task = dataclasses.replace(task, due_since=now)
+    return task
+
+
+def _window_size(policy: Policy) -> int:
+    """How many tasks of the fair order grouping looks at."""
+    return max(1, policy.max_overtaken + 1)
 
 
 def _own_order(task: Queued) -> tuple:
