@@ -25,7 +25,7 @@ from .images import ImageStore
 from .payload import Limits
 from .planner import Planner
 from .readahead import ReadAhead
-from .routes import Services, build_router, events, native
+from .routes import Services, build_router, events, lean, native
 from .routes.events import task_object
 from .scheduler import Policy
 from .service import QueueService
@@ -137,6 +137,7 @@ def start(app, host: Host) -> Runtime:
             app.include_router(build_router(lambda: runtime.services))
             native.install(app, lambda: runtime.services if _runtime is runtime else None)  # ahead of webui's
             events.keep_uncompressed(app)
+            lean.serve_polls_lean(app)
             # ES modules need this type; webui registers it only when its gradio UI loads
             mimetypes.add_type("application/javascript", ".js")
             # after the API routes, so that /queue/v1/... never reaches the static files
