@@ -84,25 +84,29 @@ class RedisBoxes:
         return {n: {k: x for k, x in _record(v).items() if k != "token"} for n, v in found.items() if v is not None}
 
     def _keep_alive(self, stopping: threading.Event) -> None:
-        """The heartbeat thread's loop: say it, and look for stopped boxes. After Redis
+        """The heartbeat thread's loop: say it, and look for stopped boxes. When Redis
         was out of reach (a restart), the other boxes' records may have expired while
-        none could renew them: this box looks for stopped ones again only once every
-        box alive has had `alive` seconds to say so."""
-        reached_since: Optional[float] = float("-inf")  # None: Redis out of reach
+        none could renew them, and the client may have hidden the outage by sending
+        again: after any gap between two of its own beats, this box looks for stopped
+        boxes only once every box alive has had `alive` seconds to say so again."""
+        every = self.alive / BEATS
+        said = steady = None  # (monotonic) its last beat; since when it beat without a gap
         while not stopping.is_set():
             try:
                 self.beat(time.time())
-                if reached_since is None:
-                    reached_since = time.monotonic()
-                    log.info("task queue: Redis is back; this box says it is alive again")
-                if time.monotonic() - reached_since >= self.alive:
+                now = time.monotonic()
+                if said is None or now - said > 2 * every:
+                    if said is not None:
+                        log.info("task queue: this box could not say it is alive for %.1f s", now - said)
+                    steady = now if said is not None else float("-inf")  # (at start: no gap to make up)
+                said = now
+                if now - steady >= self.alive:
                     failed = self.reap(time.time())
                     if failed:
                         log.warning("task queue: %d task(s) of stopped boxes marked failed", len(failed))
             except Exception as e:  # a lost connection: try again at the next beat
-                reached_since = None
                 log.warning("task queue: cannot reach Redis to say this box is alive (%s)", e)
-            stopping.wait(self.alive / BEATS)
+            stopping.wait(every)
 
     def _forget_box(self) -> None:
         """A box that stops cleanly says so: its tasks ended already."""

@@ -28,7 +28,7 @@ from fastapi import Depends, FastAPI, HTTPException  # noqa: E402
 from fastapi.security import HTTPBasic, HTTPBasicCredentials  # noqa: E402
 
 from modules.api.api import api_middleware  # noqa: E402
-from standin import api, slowdisk, startup  # noqa: E402
+from standin import api, generation_log, slowdisk, startup  # noqa: E402
 from modules import (errors, initialize_util, progress, script_callbacks, script_loading, shared,  # noqa: E402
                      shared_cmd_options)
 
@@ -37,6 +37,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description="stand-in webui", parents=[shared_cmd_options.parser])
     parser.add_argument("--extension-dir", default=None, help="an extension folder (with scripts/) to load")
     parser.add_argument("--disk-seconds", type=float, default=0.0, help="a slow disk: each fsync and COMMIT waits this long")
+    parser.add_argument("--generation-log", default=None, help="append a JSON line to this file as each generation starts and ends")
     extension_dir = parser.parse_known_args(argv)[0].extension_dir
     preload = os.path.join(extension_dir or "", "preload.py")
     if extension_dir and os.path.isfile(preload):
@@ -121,12 +122,15 @@ def create_app(nowebui):
 def main(argv=None):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    flags = {k: v for k, v in vars(args).items() if k not in ("ckpt_dir", "data_dir", "extension_dir", "disk_seconds")}
+    flags = {k: v for k, v in vars(args).items()
+             if k not in ("ckpt_dir", "data_dir", "extension_dir", "disk_seconds", "generation_log")}
     initialize_util.configure_sigint_handler()
     if args.disk_seconds:
         slowdisk.install(args.disk_seconds)
 
     startup.boot(args.ckpt_dir, args.data_dir, load_model=False, **flags)
+    if args.generation_log:
+        generation_log.install(args.generation_log)
     if args.extension_dir:
         startup.load_extension_scripts(args.extension_dir)
     # As webui's initialize_rest: after the scripts (their on_model_loaded callbacks run),
