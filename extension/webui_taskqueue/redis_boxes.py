@@ -41,7 +41,7 @@ def stopped_message(box: str) -> str:
 
 
 class RedisBoxes:
-    """Mixed into RedisStore: uses its `_redis`, `_k`, `_run`, `box` and `alive`."""
+    """Mixed into RedisStore: uses its `_redis`, `_k`, `_run`, `box`, `box_url` and `alive`."""
 
     _describe: Callable[[], Dict[str, Any]] = dict  # what this box says of itself (attach sets it)
 
@@ -62,6 +62,8 @@ class RedisBoxes:
         it says of itself (`describe`, given to attach: its model, its task). None, or
         the record of another live process that holds this box's name (not renewed)."""
         record = {**self._describe(), "at": now}
+        if self.box_url:  # where the other boxes fetch the images this one made
+            record["url"] = self.box_url
         record["token"] = self._token  # this process: another with the same name is not it
         held = self._run("CLAIM_BOX", self.box, self._token, json.dumps(record),
                          max(1, int((alive or self.alive) * 1000)))

@@ -17,15 +17,18 @@ from fastapi.staticfiles import StaticFiles
 from . import doors, recovery, stores
 from .accounts import Accounts
 from .auth import Authenticator
+from .box_images import BoxImages
 from .box_name import NameWait
 from .boxes import Boxes, ThisBox
 from .events import EventHub
 from .host import Host
 from .images import ImageStore
+from .live import Publisher
 from .payload import Limits
 from .planner import Planner
 from .readahead import ReadAhead
 from .routes import Services, build_router, events, lean, native
+from .routes.common import Links
 from .routes.events import task_object
 from .scheduler import Policy
 from .service import QueueService
@@ -118,6 +121,7 @@ class Runtime:
     apps: weakref.WeakSet = dataclasses.field(default_factory=weakref.WeakSet)  # apps the routes are on
     sender: Optional[Sender] = None  # webhooks
     name_wait: Optional[NameWait] = None  # the box's name held by another box: waits for it
+    publisher: Optional[Publisher] = None  # the running task's progress, for the other boxes
 
 
 _lock = threading.Lock()
@@ -183,6 +187,8 @@ def stop(timeout: float = STOP_SECONDS) -> None:
         worker.readahead.stop()
     if runtime.sender is not None:  # a delivery cut short is due again at the next start
         runtime.sender.stop(max(0.0, deadline - time.monotonic()))
+    if runtime.publisher is not None:
+        runtime.publisher.stop()
     store.close()
 
 
@@ -199,7 +205,8 @@ def _build(host: Host) -> Runtime:
     root = host.option("task_queue_dir", "") or host.data_dir()
     box = stores.box_name(host.option)
     store = stores.open_store(root, host.option, box)
-    images = ImageStore(os.path.join(root, "images"))
+    shared_images = stores.shared_images_dir(host.option)  # several boxes: each stages its writes apart
+    images = ImageStore(shared_images or os.path.join(root, "images"), box if shared_images else None)
     held = store.claim_box(time.time())  # None: the box's name is this process's (box_name.py)
     if held is None:
         _recover(store, images)
@@ -212,10 +219,12 @@ def _build(host: Host) -> Runtime:
     store.attach(worker.notify, this_box.describe)  # a task queued on another box (a shared store)
     user_limits = lambda: user_limits_from(host)  # noqa: E731
     webhooks = lambda: webhook_policy_from(host)  # noqa: E731
+    auth = Authenticator(store, host.api_credentials)
+    box_images = BoxImages(store, box, lambda task_id, kind, index: Links(auth, time.time()).url(task_id, kind, index))
     service = QueueService(store, host, worker, images, planner, limits=lambda: limits_from(host),
-                           user_limits=user_limits, webhooks=webhooks)
+                           user_limits=user_limits, webhooks=webhooks, box_images=box_images)
     services = Services(queue=service, accounts=Accounts(store, user_limits),
-                        auth=Authenticator(store, host.api_credentials), events=EventHub(store, worker, planner),
+                        auth=auth, events=EventHub(store, worker, planner),
                         boxes=Boxes(store, this_box))
     sender = Sender(store, lambda owner, task_id: task_object(services, owner, task_id), webhooks)
     name_wait = None
@@ -228,4 +237,7 @@ def _build(host: Host) -> Runtime:
     else:
         worker.start()
     sender.start()
-    return Runtime(store=store, worker=worker, services=services, root=root, sender=sender, name_wait=name_wait)
+    publisher = Publisher(store, worker)  # the running task, told to the other boxes
+    publisher.start()
+    return Runtime(store=store, worker=worker, services=services, root=root, sender=sender, publisher=publisher,
+                   name_wait=name_wait)
