@@ -12,6 +12,7 @@ from redis_server import redis_store
 
 from webui_taskqueue.box_images import BoxGone, BoxImages
 from webui_taskqueue.images import ImageStore
+from webui_taskqueue.live import Publisher
 from webui_taskqueue.recovery import recover
 from webui_taskqueue.service import NotFound
 from webui_taskqueue.store import MemoryStore
@@ -49,6 +50,30 @@ def test_start_up_keeps_the_folder_of_a_task_still_running_on_another_box(tmp_pa
     found = recover(store, images, 5.0)
     assert found.removed == [deleted]
     assert sorted(images.folders()) == [running.task_id, done.task_id]
+
+
+class Worker:
+    box = "box-a"
+
+
+def test_a_task_deleted_through_another_box_has_its_images_deleted_by_the_box_that_made_them(request, tmp_path):
+    a = redis_store(request)
+    b = type(a)(request.getfixturevalue("redis_server").url, prefix=a.prefix)
+    try:
+        images = ImageStore(str(tmp_path / "a-images"))
+        made, kept = (task(a, task_id, box="box-a", status=TaskStatus.DONE) for task_id in ("f" * 32, "0" * 32))
+        for done in (made, kept):
+            images.save(done.task_id, [Image.new("RGB", (8, 8))], ["x"])
+        b.delete(made.task_id)
+        BoxImages(b, "box-b", link).forget(made)
+        BoxImages(b, "box-b", link).forget(task(b, "1" * 32, box="box-b", status=TaskStatus.DONE))  # its own: no
+        a.forget_images("box-a", "../a-images")  # never a path
+        Publisher(a, Worker(), images).forget_deleted()
+        assert images.folders() == [kept.task_id] and os.path.isdir(images.root)
+        assert b.images_forgotten("box-b") == []
+    finally:
+        a.close()
+        b.close()
 
 
 class Box(http.server.BaseHTTPRequestHandler):

@@ -58,6 +58,15 @@ def test_a_live_event_is_claimed_once_per_mark_and_at_most_every_so_often(store)
     assert store.claim_event("t2", "progress", "2/0", 10.5, 0.5)
 
 
+def test_images_of_tasks_deleted_through_another_box_are_taken_once(store):
+    for box, task_id in (("box-a", "t1"), ("box-a", "t2"), ("box-b", "t3")):
+        store.forget_images(box, task_id)
+    assert store.images_forgotten("box-a", limit=1) == ["t1"]
+    assert store.images_forgotten("box-a") == ["t2"]
+    assert store.images_forgotten("box-a") == []
+    assert store.images_forgotten("box-b") == ["t3"]
+
+
 class FakeWorker:
     """The running box's worker: what runs, its progress, its preview, its interrupts."""
 

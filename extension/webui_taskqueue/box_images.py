@@ -67,6 +67,13 @@ class BoxImages:
                       f"({why})")
 
 
+    def forget(self, task: Task) -> None:
+        """`task` (deleted here) was made on another box: that box deletes its images
+        (live.Publisher), unless the folder is shared and they are gone already."""
+        if self.store.shared and task.box not in (None, self.box):
+            self.store.forget_images(task.box, task.task_id)
+
+
 def _get(url: str, timeout: float):
     """(status, body), or (None, why there was no answer)."""
     parts = urlsplit(url)

@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Callable, Optional
 
+from .images import ImageStore
 from .live_store import Live, Preview
 from .progress import Progress
 from .store import Store
@@ -34,6 +35,7 @@ TICK = 0.5  # seconds between two records of the running task's progress
 LIVE_SECONDS = 5.0  # a record not written again within this is gone (its box stopped)
 WANTED_SECONDS = 5.0  # a preview is published this long after it was last asked for
 PREVIEW_SECONDS = 30.0  # a published preview lives this long (the task may still be running)
+FORGET_EVERY = 10.0  # seconds between two looks for tasks deleted through other boxes
 INTERRUPT_SECONDS = 3600.0  # an interrupt asked for waits this long for its box to act
 ACKNOWLEDGED_WITHIN = 3.0  # seconds the asking box waits to hear that the running box acted
 
@@ -86,10 +88,12 @@ class LiveView:
 class Publisher:
     """This box's running task, told to the other boxes (a thread of its own, never the
     worker's): its progress every TICK, its preview while wanted, and an interrupt
-    asked for on another box carried out. Runs only when the store is shared."""
+    asked for on another box carried out; and the images of its tasks deleted through
+    another box deleted. Runs only when the store is shared."""
 
-    def __init__(self, store: Store, worker: Worker, clock: Callable[[], float] = time.time) -> None:
-        self.store, self.worker, self.clock = store, worker, clock
+    def __init__(self, store: Store, worker: Worker, images: Optional[ImageStore] = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store, self.worker, self.images, self.clock = store, worker, images, clock
         self._owner = (None, "")  # (task id, its owner), looked up once per task
         self._interrupted: Optional[str] = None  # the task this box interrupted when asked
         self._preview = (None, "", 0.0)  # (task id, tag, when) of the preview published last
@@ -107,11 +111,22 @@ class Publisher:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        swept = float("-inf")
         while not self._stopping.wait(TICK):
             try:
                 self.run_once()
+                if time.monotonic() - swept >= FORGET_EVERY:
+                    swept = time.monotonic()
+                    self.forget_deleted()
             except Exception as e:  # Redis out of reach: the next tick tries again
                 log.warning("task queue: cannot tell the other boxes of the running task (%s)", e)
+
+    def forget_deleted(self) -> None:
+        """Delete the images of this box's tasks that were deleted through other boxes."""
+        if self.images is not None and self.worker.box:
+            for task_id in self.store.images_forgotten(self.worker.box):
+                if task_id and all(c in "0123456789abcdef" for c in task_id):  # a task id, never a path
+                    self.images.delete(task_id)
 
     def run_once(self) -> None:
         task_id = self.worker.running_id()

@@ -71,6 +71,14 @@ class LiveStore:
         box asks first: boxes that follow the same task log each event once."""
         raise NotImplementedError
 
+    def forget_images(self, box: str, task_id: str) -> None:
+        """A task that `box` made was deleted through another box: `box` deletes its images."""
+        raise NotImplementedError
+
+    def images_forgotten(self, box: str, limit: int = 100) -> List[str]:
+        """Takes (and so clears) the ids of deleted tasks whose images `box` still keeps."""
+        raise NotImplementedError
+
 
 class MemoryLive(LiveStore):
     """In the store object (one box). Its state is made on first use, under the GIL."""
@@ -126,9 +134,23 @@ class MemoryLive(LiveStore):
             return True
 
 
+    def forget_images(self, box, task_id):
+        state = self._live_state
+        with state.lock:
+            state.forgotten.setdefault(box, []).append(task_id)
+
+    def images_forgotten(self, box, limit=100):
+        state = self._live_state
+        with state.lock:
+            found = state.forgotten.get(box, [])
+            taken, state.forgotten[box] = found[:limit], found[limit:]
+            return taken
+
+
 class _State:
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.forgotten: Dict[str, List[str]] = {}  # box -> ids of deleted tasks whose images it keeps
         self.records: Dict[Tuple[str, str], Tuple[Any, float]] = {}  # (kind, task id) -> (value, until)
         self.marks: Dict[Tuple[str, str], Tuple[str, float]] = {}  # (task id, kind) -> (mark, when)
 

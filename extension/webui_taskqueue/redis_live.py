@@ -2,7 +2,8 @@
 again. `lv:<task>` the running task's progress, written by its box about twice a
 second; `want:<task>` someone polls its preview; `pv:<task>` the preview its box last
 published while wanted; `int:<task>` an interrupt asked for; `mark:<task>:<kind>` the
-last live event of the task that some box logged."""
+last live event of the task that some box logged. And one list that lasts:
+`forget:<box>`, tasks deleted through other boxes whose images that box keeps."""
 
 from __future__ import annotations
 
@@ -72,6 +73,17 @@ class RedisLive(LiveStore):
         if self._claim_script is None:
             self._claim_script = self._redis.register_script(CLAIM_EVENT)
         return bool(self._claim_script(keys=[self._k("mark", task_id, kind)], args=[mark, repr(float(now)), repr(float(every))]))
+
+
+    def forget_images(self, box, task_id):
+        self._redis.rpush(self._k("forget", box), task_id)
+
+    def images_forgotten(self, box, limit=100):
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lrange(self._k("forget", box), 0, limit - 1)
+            pipe.ltrim(self._k("forget", box), limit, -1)
+            taken, _ = pipe.execute()
+        return taken
 
 
 def _live(raw):

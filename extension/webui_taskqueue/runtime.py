@@ -237,7 +237,7 @@ def _build(host: Host) -> Runtime:
     else:
         worker.start()
     sender.start()
-    publisher = Publisher(store, worker)  # the running task, told to the other boxes
+    publisher = Publisher(store, worker, images)  # the running task, told to the other boxes
     publisher.start()
     return Runtime(store=store, worker=worker, services=services, root=root, sender=sender, publisher=publisher,
                    name_wait=name_wait)

@@ -187,8 +187,7 @@ class QueueService:
         return self.live.preview(self._owned(user, task_id))
 
     def image_path(self, user: User, task_id: str, index: int, thumb: bool = False):
-        """The file of a result (or its thumbnail), or a box_images.Fetched when
-        another box made it and keeps it."""
+        """A result's file (or its thumbnail's), or box_images.Fetched from the box that made it."""
         task = self._owned(user, task_id)
         if not 0 <= index < len(task.images):
             raise NotFound(f"task {task_id} has no image {index}")
@@ -270,6 +269,8 @@ class QueueService:
         except ValueError:
             raise Conflict(f"task {task_id} is {task.status.value}; interrupt it first") from None
         self.images.delete(task_id)
+        if self.box_images is not None:  # made on another box: it deletes them
+            self.box_images.forget(task)
 
     def move(self, user: User, task_id: str, body: Any) -> TaskView:
         """Reorder a queued task: {"to": "front"|"back"} or {"before": task_id}. An

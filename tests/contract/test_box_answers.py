@@ -6,6 +6,7 @@ interrupt, its events."""
 import base64
 import io
 import json
+import os
 import threading
 import time
 
@@ -155,6 +156,17 @@ def test_images_and_thumbnails_made_on_one_box_come_through_another(boxes):
         assert Image.open(io.BytesIO(thumb.content)).size == (64, 64)
         signed = httpx.get(b.url + task["images"][0])  # the signed link, without a key, through b
         assert signed.status_code == 200 and signed.content == on_a.content
+    # deleted through the other box: the box that made its images deletes them
+    name, task = sorted(made.items())[1]
+    maker = next(box for box in boxes if box.env["TASK_QUEUE_BOX"] == name)
+    folder = os.path.join(maker.data_dir, "task-queue", "images", task["task_id"])
+    assert os.path.isdir(folder)
+    other = next(box for box in boxes if box is not maker)
+    assert other.client().delete(f"/queue/v1/tasks/{task['task_id']}").status_code == 204
+    deadline = time.monotonic() + 30
+    while os.path.isdir(folder) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.isdir(folder)
     # the box that made them stops: the other says so, and where they are
     name, task = sorted(made.items())[0]
     a = next(box for box in boxes if box.env["TASK_QUEUE_BOX"] == name)
