@@ -87,6 +87,14 @@ def test_each_task_on_its_model_and_native_jobs_on_the_default_with_no_needless_
     assert unloads() == before + 1  # the one switch back to a, nothing more
 
 
+def test_a_hires_task_that_names_no_hires_modules_runs_with_forges_same_choices(forge):
+    """Forge's own API fails a hires request without hr_additional_modules; a task runs."""
+    worker, hashes = forge
+    with pytest.raises(TypeError):
+        native(enable_hr=True, hr_scale=1)
+    run(worker, worker.host.resolve_checkpoint("a"), enable_hr=True, hr_scale=1)
+
+
 def test_a_tasks_vae_is_one_of_forges_modules_and_native_jobs_keep_the_checkpoints_own(forge):
     worker, hashes = forge
     assert worker.host.resolve_vae("other.safetensors") == "other.safetensors"

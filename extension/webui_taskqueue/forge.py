@@ -50,6 +50,13 @@ class ForgeHost(WebuiHost):
                 self._embedding_db.load_textual_inversion_embeddings(force_reload=False, sync_with_sd_model=False)
             return sorted(self._embedding_db.word_embeddings, key=str.lower)
 
+    def generate(self, kind: str, params: Dict[str, Any], checkpoint: str, vae: Optional[str]):
+        # Forge's hires pass reads hr_additional_modules, whose default (None) it cannot
+        # read: its own API fails such a request. Its UI's default, as a user expects.
+        if kind == "txt2img" and params.get("enable_hr") and params.get("hr_additional_modules") is None:
+            params = {**params, "hr_additional_modules": ["Use same choices"]}
+        return super().generate(kind, params, checkpoint, vae)
+
     def resolve_vae(self, name: str) -> Optional[str]:
         # Forge's VAEs are files among its "additional modules"; sd_vae is a label only
         if name == "Automatic":

@@ -84,7 +84,7 @@ class WebuiHost(Host):
         hr_sampler = params.get("hr_sampler_name")
         if hr_sampler and sd_samplers.all_samplers_map.get(hr_sampler) is None:
             errors.append(("hr_sampler_name", f"unknown sampler {hr_sampler!r}"))
-        styles = shared.prompt_styles.styles
+        styles = _saved_styles()
         errors += [(f"styles.{i}", f"no saved style {name!r}") for i, name in enumerate(params.get("styles") or ())
                    if name not in styles]
         return errors
@@ -114,9 +114,8 @@ class WebuiHost(Host):
 
     def styles(self) -> List[Style]:
         # as webui's /sdapi/v1/prompt-styles: PromptStyle(name, prompt, negative_prompt, path)
-        found = getattr(getattr(shared, "prompt_styles", None), "styles", None) or {}
         return [Style(name=s.name, prompt=s.prompt or "", negative_prompt=s.negative_prompt or "")
-                for s in list(found.values())]
+                for s in _saved_styles().values()]
 
     def loras(self) -> List[Lora]:
         # As webui's /sdapi/v1/loras (extensions-builtin/Lora/scripts/lora_script.py): the
@@ -329,6 +328,14 @@ def _names_sampler(requested: str, resolved: str) -> bool:
         return True
     # "DPM++ 2M Karras": a sampler name followed by a scheduler's name
     return requested.startswith(resolved + " ")
+
+
+def _saved_styles() -> Dict[str, Any]:
+    """webui's saved styles without its list dividers: with several styles files (Forge
+    always has two) it puts a '---- NAME ----' entry with no prompt (path "do_not_save")
+    before each file's styles, for its menu; applying one fails the job."""
+    found = getattr(getattr(shared, "prompt_styles", None), "styles", None) or {}
+    return {name: s for name, s in list(found.items()) if getattr(s, "path", None) != "do_not_save"}
 
 
 def _processing(kind: str, params: Dict[str, Any], overrides: Dict[str, Any]):

@@ -25,12 +25,30 @@ def native(target, path):
     return r.json()
 
 
-def test_styles_are_webuis_saved_styles_with_their_prompts(target):
+def dividers(target):
+    """The '---- NAME ----' heads webui puts in its style menu, one per styles file when it
+    has several (Forge always does): no prompt at all."""
+    return [s["name"] for s in native(target, "prompt-styles") if s["prompt"] is None and s["negative_prompt"] is None]
+
+
+def test_styles_are_webuis_saved_styles_with_their_prompts_without_its_menus_dividers(target):
     mine = listed(target, "/styles")
     assert mine == [{"name": s["name"], "prompt": s["prompt"] or "", "negative_prompt": s["negative_prompt"] or ""}
-                    for s in native(target, "prompt-styles")]
+                    for s in native(target, "prompt-styles") if s["name"] not in dividers(target)]
     if not target.real:
         assert {"name": "clean", "prompt": "sharp focus", "negative_prompt": "blurry, watermark"} in mine
+        assert dividers(target)  # the stand-in has two styles files, as Forge
+
+
+def test_a_styles_menu_divider_is_refused_at_submit(target):
+    """Applying one would fail the task in webui (its prompt is None)."""
+    found = dividers(target)
+    if not found:
+        pytest.skip("this webui has one styles file, so its style menu has no divider")
+    r = target.post(f"{Q}/txt2img", json={"prompt": "a house", "steps": 1, "width": 64, "height": 64,
+                                          "styles": [found[0]]})
+    assert r.status_code == 422, r.text
+    assert "styles" in r.text and found[0] in r.text
 
 
 def test_loras_are_those_of_webuis_lora_extension_each_with_the_alias_a_prompt_uses(target):

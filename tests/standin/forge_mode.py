@@ -10,10 +10,14 @@ where the queue meets them (see modules_forge/main_entry.py for the loading para
   (`backend.memory_management.unload_all_models`, counted);
 - `SkipWritingToConfig` is a plain nullcontext, `reload_model_weights` and
   `reload_vae_weights` do nothing; the VAE is one of `forge_additional_modules`;
-- the options' onchange no longer reloads a model; POST /sdapi/v1/options is `set_config`.
+- the options' onchange no longer reloads a model; POST /sdapi/v1/options is `set_config`;
+- txt2img has `hr_additional_modules` (the hires pass's VAE / text encoders), None unless
+  given, and a hires pass with None raises TypeError (processing.py ~1405), as Forge's own
+  API does when a request leaves it out.
 Everything else (queue_lock, progress, state, samplers, scripts) is webui's."""
 
 import contextlib
+import dataclasses
 import importlib
 import logging
 import sys
@@ -130,6 +134,17 @@ def process_images(p):
     return res
 
 
+@dataclasses.dataclass(repr=False)
+class ForgeTxt2Img(processing.StableDiffusionProcessingTxt2Img):
+    hr_additional_modules: list = None
+
+    def sample(self, conditioning, unconditional_conditioning, seeds, subseeds, subseed_strength, prompts):
+        if self.enable_hr and not isinstance(self.hr_additional_modules, list):
+            # Forge's hires pass: 'Use same choices' not in self.hr_additional_modules
+            raise TypeError("argument of type 'NoneType' is not iterable")
+        return super().sample(conditioning, unconditional_conditioning, seeds, subseeds, subseed_strength, prompts)
+
+
 def _no_op(*args, **kwargs):
     return None
 
@@ -142,6 +157,7 @@ def apply(forge):
     """Switch the stand-in to Forge's behaviours, or back to webui's."""
     if not _webui:
         _webui.update(process_images=processing.process_images, reload_in_loop=processing.reload_in_loop,
+                      txt2img=processing.StableDiffusionProcessingTxt2Img,
                       SkipWritingToConfig=sd_models.SkipWritingToConfig, reload_model_weights=sd_models.reload_model_weights,
                       reload_vae_weights=sd_vae.reload_vae_weights, model_data=sd_models.model_data)
     for name in list(sys.modules):  # webui mode imports none of Forge's packages
@@ -150,6 +166,7 @@ def apply(forge):
     if not forge:
         processing.process_images = _webui["process_images"]
         processing.reload_in_loop = _webui["reload_in_loop"]
+        processing.StableDiffusionProcessingTxt2Img = _webui["txt2img"]
         sd_models.SkipWritingToConfig = _webui["SkipWritingToConfig"]
         sd_models.reload_model_weights = _webui["reload_model_weights"]
         sd_vae.reload_vae_weights = _webui["reload_vae_weights"]
@@ -162,6 +179,7 @@ def apply(forge):
     processing.need_global_unload = False
     processing.process_images = process_images
     processing.reload_in_loop = _reload_in_loop
+    processing.StableDiffusionProcessingTxt2Img = ForgeTxt2Img
     sd_models.SkipWritingToConfig = contextlib.nullcontext
     sd_models.reload_model_weights = _no_op
     sd_models.forge_model_reload = forge_model_reload

@@ -1,11 +1,10 @@
 """webui's shared globals: cmd_opts, opts, state, and sd_model (a module property)."""
 
-import collections
 import os
 import sys
 import types
 
-from modules import options, paths_internal, shared_cmd_options, shared_options, shared_state
+from modules import options, paths_internal, shared_cmd_options, shared_options, shared_state, styles
 
 cmd_opts = shared_cmd_options.cmd_opts
 parallel_processing_allowed = True
@@ -16,12 +15,11 @@ OptionInfo = options.OptionInfo
 # hires-fix upscalers: the latent modes by name, and the image upscalers webui found
 latent_upscale_modes = {"Latent": {"mode": "bilinear", "antialias": False}, "Latent (nearest)": {"mode": "nearest", "antialias": False}}
 sd_upscalers = [types.SimpleNamespace(name=name) for name in ("None", "Lanczos", "Nearest")]
-# webui's saved styles (styles.csv), by name, as modules/styles.py keeps them
-PromptStyle = collections.namedtuple("PromptStyle", ["name", "prompt", "negative_prompt", "path"])
-prompt_styles = types.SimpleNamespace(styles={
-    "cinematic": PromptStyle("cinematic", "{prompt}, cinematic", "", None),
-    "clean": PromptStyle("clean", "sharp focus", "blurry, watermark", None),
-})
+# webui's saved styles, from two styles files as Forge has them (so with its dividers)
+prompt_styles = styles.StyleDatabase({"styles": [
+    styles.PromptStyle("cinematic", "{prompt}, cinematic", "", "styles.csv"),
+    styles.PromptStyle("clean", "sharp focus", "blurry, watermark", "styles.csv"),
+], "styles_integrated": [styles.PromptStyle("moody", "dark, moody", "", "styles_integrated.csv")]})
 opts = options.Options(shared_options.options_templates())
 state = shared_state.State()
 
