@@ -191,7 +191,8 @@ class WebuiHost(Host):
         return webui_request.model(kind)
 
     def apply_infotext(self, kind: str, params: Dict[str, Any]) -> Dict[str, Any]:
-        return webui_request.apply_infotext(kind, params, _api(), _runner(kind), lambda: self._default_args(kind))
+        return webui_request.apply_infotext(kind, params, _api(), _runner(kind), lambda: self._default_args(kind),
+                                            host="Forge" if self.name == "forge" else "webui")
 
     # ---- generation (the worker holds queue_lock) ------------------------------
 

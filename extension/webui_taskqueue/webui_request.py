@@ -17,7 +17,7 @@ def model(kind: str) -> Any:
 
 
 def apply_infotext(kind: str, params: Dict[str, Any], api: Any, runner: Any,
-                   default_args: Callable[[], List[Any]]) -> Dict[str, Any]:
+                   default_args: Callable[[], List[Any]], host: str = "webui") -> Dict[str, Any]:
     """As text2imgapi/img2imgapi call `api.apply_infotext`: on a request model that holds
     only what was sent (so those fields count as set, and win over the infotext). The
     infotext's script arguments, which webui places by their index in the runner's
@@ -32,7 +32,7 @@ def apply_infotext(kind: str, params: Dict[str, Any], api: Any, runner: Any,
         mentioned: Dict[int, Any] = {}
         api.apply_infotext(request, kind, script_runner=runner, mentioned_script_args=mentioned)
     except Exception as e:  # a value webui cannot convert to its field's type, say
-        raise ValueError(f"webui could not apply it: {e}") from None
+        raise ValueError(f"{host} could not apply it (nor would its own API): {e}") from None
     resolved = dict(params)
     set_fields = request.model_fields_set if hasattr(request, "model_fields_set") else request.__fields_set__
     for name in set_fields:
