@@ -97,6 +97,6 @@ def test_each_box_shows_every_box_with_its_model_and_task(two_boxes):
             assert box["checkpoint"].startswith(sent[task_id]) and box["busy"] and box["owner"] == "admin"
             assert box["this"] == (task["box"] == asked)
     for task_id in sent:
-        a.post(f"/queue/v1/tasks/{task_id}/interrupt")  # (on the box that does not run it: 409 for now)
+        assert a.post(f"/queue/v1/tasks/{task_id}/interrupt").status_code == 200  # (either box stops either task)
     for box in two_boxes:
         box.stop()
