@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from redis_server import redis_server, redis_store  # noqa: E402,F401  (a real redis-server, for the Redis store's tests)
 
 from webui_taskqueue.sqlite_store import SQLiteStore  # noqa: E402
-from webui_taskqueue.store import MemoryStore  # noqa: E402
+from webui_taskqueue.memory_store import MemoryStore  # noqa: E402
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])

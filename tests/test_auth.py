@@ -1,7 +1,7 @@
 """Who is calling, and signed URLs: the Authenticator over a memory store."""
 
 from webui_taskqueue.auth import OPEN_MODE_USER, URL_LIFETIME, Authenticator, Unauthorized
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.users import Role, User, digest
 
 import pytest

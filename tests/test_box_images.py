@@ -14,8 +14,8 @@ from webui_taskqueue.box_images import BoxGone, BoxImages
 from webui_taskqueue.images import ImageStore
 from webui_taskqueue.live import Publisher
 from webui_taskqueue.recovery import recover
-from webui_taskqueue.service import NotFound
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.errors import NotFound
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType
 
 

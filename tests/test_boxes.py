@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from webui_taskqueue.boxes import Boxes, ThisBox
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import InvalidTransition, Task, TaskStatus, TaskType
 from webui_taskqueue.users import Role, User
 

@@ -78,7 +78,7 @@ def test_a_task_without_steps_shows_webui_s_50_before_sampling_starts(tmp_path):
     from webui_taskqueue.images import ImageStore
     from webui_taskqueue.planner import Planner
     from webui_taskqueue.scheduler import Policy
-    from webui_taskqueue.store import MemoryStore
+    from webui_taskqueue.memory_store import MemoryStore
     from webui_taskqueue.tasks import Task, TaskType
     from webui_taskqueue.webui import WebuiHost
     from webui_taskqueue.worker import Worker

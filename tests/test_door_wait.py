@@ -6,7 +6,7 @@ import types
 
 from webui_taskqueue.events import EventHub
 from webui_taskqueue.routes.native import _wait
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType
 from webui_taskqueue.users import Role, User
 

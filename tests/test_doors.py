@@ -12,7 +12,7 @@ from webui_taskqueue.auth import Authenticator
 from webui_taskqueue.doors import DOOR, DOOR_USER, Native, credentials, http_error, task_error
 from webui_taskqueue.errors import PayloadError
 from webui_taskqueue.routes.native import _idle
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskType
 from webui_taskqueue.users import Role, User, digest
 

@@ -8,7 +8,7 @@ import pytest
 from webui_taskqueue.events import EventHub
 from webui_taskqueue.progress import Progress
 from webui_taskqueue.scheduler import Queued
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType
 
 

@@ -14,7 +14,7 @@ from webui_taskqueue import planner as planner_module  # noqa: E402
 from webui_taskqueue import scheduler  # noqa: E402
 from webui_taskqueue.planner import REPLAN_SECONDS, Planner  # noqa: E402
 from webui_taskqueue.scheduler import Policy  # noqa: E402
-from webui_taskqueue.store import MemoryStore  # noqa: E402
+from webui_taskqueue.memory_store import MemoryStore  # noqa: E402
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
 
 

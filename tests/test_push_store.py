@@ -6,7 +6,7 @@ import pytest
 
 from webui_taskqueue import push_store
 from webui_taskqueue.sqlite_store import SQLiteStore
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType
 from webui_taskqueue.users import Role, User
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from webui_taskqueue.scheduler import NEVER, Policy, Queued, matches, plan
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType
 
 GENERATE, SWITCH = 4.0, 10.0

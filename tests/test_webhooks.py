@@ -7,7 +7,7 @@ import pytest
 
 from webui_taskqueue import webhooks
 from webui_taskqueue.errors import PayloadError
-from webui_taskqueue.store import MemoryStore
+from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskType
 from webui_taskqueue.webhooks import Policy, Sender, backoff, sign, url_problem, verify
 

@@ -19,7 +19,7 @@ import time
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
-from .service import NotFound
+from .errors import NotFound
 from .store import Store
 from .tasks import Task
 

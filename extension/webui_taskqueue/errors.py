@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 
+class NotFound(Exception):
+    """No such task, or another user's (which answers the same)."""
+
+
+class Conflict(Exception):
+    """The task is not in a state that allows this."""
+
+
 class PayloadError(Exception):
     """Bad input: `errors` is FastAPI's list of {loc, msg, type}."""
 

@@ -42,7 +42,7 @@ from bench.store_choice import bench_store, chosen as chosen_store  # noqa: E402
 from contract.client import REDIS_URL_ENV  # noqa: E402
 from webui_taskqueue.scheduler import Policy, plan  # noqa: E402
 from webui_taskqueue.speeds import Speeds  # noqa: E402
-from webui_taskqueue.store import MemoryStore  # noqa: E402
+from webui_taskqueue.memory_store import MemoryStore  # noqa: E402
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
 
 GENERATE, SWITCH = 4.0, 10.0

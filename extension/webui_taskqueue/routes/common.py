@@ -19,9 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from .. import json_body, schemas
 from ..accounts import AccountConflict, Accounts, UnknownUser
 from ..auth import OPEN_MODE_USER, SIGNED_URL_USER, Authenticator, Forbidden, Unauthorized
-from ..errors import PayloadError, error
+from ..errors import Conflict, NotFound, PayloadError, error
 from ..quotas import QuotaExceeded
-from ..service import Conflict, NotFound, QueueService
+from ..service import QueueService
 from ..tasks import TaskStatus
 from ..users import User
 

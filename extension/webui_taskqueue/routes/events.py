@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import schemas
 from ..auth import Forbidden
 from ..push_store import FINAL, PREVIEW, STARTED, SUBMITTED, Event
-from ..service import NotFound
+from ..errors import NotFound
 from ..tasks import TaskStatus
 from ..users import Role, User
 from ..webhooks import MAX_URL, URL_PATTERN
