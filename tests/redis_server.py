@@ -91,6 +91,31 @@ def redis_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture
+def redis(tmp_path):
+    """A redis-server of the test's own (it may be stopped and started again)."""
+    require()
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def boxes_of_one_queue(redis_server):
+    """open(box): stores of one queue in Redis (a prefix of its own), as boxes named `box` open it."""
+    from webui_taskqueue.redis_store import RedisStore
+
+    prefix, opened = f"boxes-{uuid.uuid4().hex[:8]}:", []
+
+    def open_as(box):
+        opened.append(RedisStore(redis_server.url, prefix=prefix, box=box))
+        return opened[-1]
+
+    yield open_as
+    for store in opened:
+        store.close()
+
+
 def redis_store(request):
     """A RedisStore on the session's server under a prefix of its own (an empty queue),
     for a `store` fixture's "redis" parameter: the server starts only when asked for."""

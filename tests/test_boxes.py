@@ -1,7 +1,6 @@
 """boxes.py: what each box says of itself, and who sees what of the boxes; the Redis
 store carrying that record between boxes; a claim sent twice by the Redis client."""
 
-import uuid
 
 import pytest
 
@@ -68,24 +67,8 @@ def test_a_user_sees_names_models_and_only_their_own_task():
         assert "owner" not in seen and "tasks_started" not in seen and "url" not in seen
 
 
-@pytest.fixture
-def shared(redis_server):
-    """open(box): stores of one queue in Redis, as boxes named `box` open it."""
-    from webui_taskqueue.redis_store import RedisStore
-
-    prefix, opened = f"boxes-{uuid.uuid4().hex[:8]}:", []
-
-    def open_as(box):
-        opened.append(RedisStore(redis_server.url, prefix=prefix, box=box))
-        return opened[-1]
-
-    yield open_as
-    for store in opened:
-        store.close()
-
-
-def test_the_heartbeat_carries_what_a_box_says_of_itself_to_the_others(shared):
-    a, b = shared("a"), shared("b")
+def test_the_heartbeat_carries_what_a_box_says_of_itself_to_the_others(boxes_of_one_queue):
+    a, b = boxes_of_one_queue("a"), boxes_of_one_queue("b")
     a._describe = lambda: {"checkpoint": "modelB", "running": "t9"}  # (as attach sets it)
     a.beat(4.0)
     assert b.boxes()["a"] == {"checkpoint": "modelB", "running": "t9", "at": 4.0}
@@ -94,10 +77,10 @@ def test_the_heartbeat_carries_what_a_box_says_of_itself_to_the_others(shared):
     assert seen["b"]["this"] and seen["b"]["checkpoint"] == "modelA" and not seen["b"]["busy"]
 
 
-def test_a_claim_sent_again_after_a_lost_answer_is_this_boxs_own_and_no_one_elses(shared):
+def test_a_claim_sent_again_after_a_lost_answer_is_this_boxs_own_and_no_one_elses(boxes_of_one_queue):
     """The Redis client sends a command again when the connection drops before its
     answer: the claim that ran reads as taken by this box, not as lost."""
-    a, b = shared("a"), shared("b")
+    a, b = boxes_of_one_queue("a"), boxes_of_one_queue("b")
     a.add(task("t1", "ann"))
     first = a.start("t1", 2.0, box="a")
     again = a.start("t1", 2.0, box="a")

@@ -202,26 +202,10 @@ def test_a_persistent_server_keeps_the_queue_across_its_restart(tmp_path):
         server.stop()
 
 
-@pytest.fixture
-def named(redis_server):
-    """open(box): a store of one queue (a prefix of its own) as the box named `box` opens it."""
-    from webui_taskqueue.redis_store import RedisStore
-
-    prefix, opened = f"named-{uuid.uuid4().hex[:8]}:", []
-
-    def open_as(box):
-        opened.append(RedisStore(redis_server.url, prefix=prefix, box=box))
-        return opened[-1]
-
-    yield open_as
-    for store in opened:
-        store.close()
-
-
-def test_a_stopped_boxs_task_is_marked_failed_once_by_whoever_notices_first(named):
+def test_a_stopped_boxs_task_is_marked_failed_once_by_whoever_notices_first(boxes_of_one_queue):
     from webui_taskqueue.redis_boxes import stopped_message
 
-    a, b, c = named("a"), named("b"), named("c")
+    a, b, c = boxes_of_one_queue("a"), boxes_of_one_queue("b"), boxes_of_one_queue("c")
     for box in (b, c):
         box.beat(1.0)
     a.add(make("ta"))
@@ -243,21 +227,21 @@ def test_a_stopped_boxs_task_is_marked_failed_once_by_whoever_notices_first(name
     assert [e.kind for e in c.events_after(0) if e.task_id == "ta"] == ["submitted", "started", "final"]
 
 
-def test_a_box_that_starts_again_fails_its_own_running_tasks_and_no_others(named):
+def test_a_box_that_starts_again_fails_its_own_running_tasks_and_no_others(boxes_of_one_queue):
     from webui_taskqueue.store import RESTART_MESSAGE
 
-    a, b = named("a"), named("b")
+    a, b = boxes_of_one_queue("a"), boxes_of_one_queue("b")
     b.beat(1.0)
     for task_id, box in (("ta", a), ("tb", b)):
         box.add(make(task_id))
         box.start(task_id, 2.0, box=box.box)
-    again = named("a")
+    again = boxes_of_one_queue("a")
     assert again.recover(3.0) == ["ta"]
     assert again.get("ta").error == RESTART_MESSAGE and again.get("tb").status == TaskStatus.RUNNING
 
 
-def test_boxes_alive_are_listed_until_they_stop_saying_so(named):
-    a, b = named("a"), named("b")
+def test_boxes_alive_are_listed_until_they_stop_saying_so(boxes_of_one_queue):
+    a, b = boxes_of_one_queue("a"), boxes_of_one_queue("b")
     a.beat(1.0)
     b.beat(1.0, alive=0.05)
     assert set(a.boxes()) == {"a", "b"}
@@ -265,8 +249,8 @@ def test_boxes_alive_are_listed_until_they_stop_saying_so(named):
     assert a.boxes() == {"a": {"at": 1.0}}
 
 
-def test_a_box_attached_says_it_is_alive_and_forgets_itself_when_it_stops(named):
-    a, b = named("a"), named("b")
+def test_a_box_attached_says_it_is_alive_and_forgets_itself_when_it_stops(boxes_of_one_queue):
+    a, b = boxes_of_one_queue("a"), boxes_of_one_queue("b")
     a.attach(lambda: None)
     while "a" not in b.boxes():
         time.sleep(0.01)
@@ -306,8 +290,8 @@ def test_a_box_goes_on_after_redis_restarts(tmp_path):
         server.stop()
 
 
-def test_a_box_name_is_one_live_processs_until_it_stops_saying_so(named):
-    first, second = named("gpu"), named("gpu")
+def test_a_box_name_is_one_live_processs_until_it_stops_saying_so(boxes_of_one_queue):
+    first, second = boxes_of_one_queue("gpu"), boxes_of_one_queue("gpu")
     assert first.claim_box(1.0) is None and first.box_error is None
     found = second.claim_box(1.5)
     assert "another box named 'gpu' is alive" in found and second.box_error == found

@@ -13,19 +13,10 @@ import time
 import httpx
 import pytest
 from PIL import Image
-from redis_server import RedisServer, require
 
 ADMIN_KEY = "tq_box-answers-admin-key-0123456"
 PREFIX = "answers:"
 LONG = {"prompt": "a slow lighthouse", "steps": 80, "width": 64, "height": 64}  # 8 s at 0.1 s a step
-
-
-@pytest.fixture
-def redis(tmp_path):
-    require()
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
 
 
 def start_boxes(standin_factory, redis, names=("box-a", "box-b"), **env):

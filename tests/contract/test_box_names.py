@@ -5,19 +5,9 @@ its routes; it starts once the name is free."""
 
 import time
 
-import pytest
-from redis_server import RedisServer, require
 
 ADMIN_KEY = "tq_boxnames-admin-0123456789abcd"
 PREFIX = "names:"
-
-
-@pytest.fixture
-def redis(tmp_path):
-    require()
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
 
 
 def health(server):

@@ -7,8 +7,6 @@ import json
 import os
 import time
 
-import pytest
-from redis_server import RedisServer, require
 
 from .push import Receiver
 
@@ -17,14 +15,6 @@ PREFIX = "hooks:"
 OPTIONS = {"task_queue_callback_hosts": "127.0.0.1", "task_queue_callback_retry_seconds": 0.3,
            "task_queue_callback_tries": 5, "task_queue_callback_timeout": 3.0}
 SMALL = {"prompt": "a hook", "steps": 2, "width": 64, "height": 64}
-
-
-@pytest.fixture
-def redis(tmp_path):
-    require()
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
 
 
 def box(standin_factory, redis, name):

@@ -7,20 +7,11 @@ import json
 import os
 
 import pytest
-from redis_server import RedisServer, require
 
 from .client import model_hash
 
 ADMIN_KEY = "tq_boxes-admin-key-0123456789abc"
 PREFIX = "shared:"
-
-
-@pytest.fixture
-def redis(tmp_path):
-    require()
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
