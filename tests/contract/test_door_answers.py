@@ -10,19 +10,10 @@ import pytest
 
 from .conftest import URL_ENV
 from .held import paused  # noqa: F401 (a fixture)
-from .test_native import native, set_door, short
+from .test_native import door, native, short  # noqa: F401 (door: a fixture)
 
 Q = "/queue/v1"
 RECHECK_SECONDS = 5.0  # routes/native.py: a door that missed its task's final event reads it this often
-
-
-@pytest.fixture
-def door(admin):
-    set_door(admin, True)
-    try:
-        yield
-    finally:
-        set_door(admin, False)
 
 
 def call_in_thread(http, payload):
