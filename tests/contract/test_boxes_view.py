@@ -23,7 +23,8 @@ def test_one_box_names_itself_its_model_and_its_task(admin, models):
     """Any store: the box that answers is listed, with the model the running task
     loaded and that task; idle again afterwards."""
     (title, _), _ = models
-    task_id = admin.submit({"prompt": "a box", "steps": 40, "width": 64, "height": 64, "checkpoint": title})
+    task_id = admin.submit({"prompt": "a box", "steps": 4 if admin.real else 40, "width": 64, "height": 64,
+                            "checkpoint": title})
     running = admin.wait(task_id, until={"running", "done", "failed"})
     found = boxes_of(admin)
     this = [box for box in found.values() if box["this"]]
@@ -41,9 +42,10 @@ def test_one_box_names_itself_its_model_and_its_task(admin, models):
 def test_a_user_sees_names_and_models_and_only_their_own_task(admin, people, models):
     ann, bob = people
     title = models[0][0]
-    held = [admin.submit({"prompt": f"hold {i}", "steps": 60, "width": 64, "height": 64, "checkpoint": title})
+    steps = 4 if admin.real else 60  # long enough to be seen running (a real webui's CPU step: seconds)
+    held = [admin.submit({"prompt": f"hold {i}", "steps": steps, "width": 64, "height": 64, "checkpoint": title})
             for i in range(2)]  # admin's: whatever runs first, the users queue behind it
-    mine = ann.submit({"prompt": "ann's", "steps": 60, "width": 64, "height": 64, "checkpoint": title})
+    mine = ann.submit({"prompt": "ann's", "steps": steps, "width": 64, "height": 64, "checkpoint": title})
     admin.wait(held[0], until={"running", "done"})
     for box in boxes_of(bob).values():
         assert set(box) >= {"name", "checkpoint", "busy", "running", "mine"}
