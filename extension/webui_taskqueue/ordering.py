@@ -3,15 +3,13 @@ who may move what past whom is a question of its own."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from .auth import Forbidden
 from .errors import Conflict, PayloadError, error
+from .task_view import TaskView
 from .tasks import InvalidTransition, TaskStatus
 from .users import User
-
-if TYPE_CHECKING:
-    from .service import TaskView
 
 
 class Ordering:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, StrictStr
 
 from .images import is_grid
 from .inputs import describe as describe_inputs
-from .service import TaskView
+from .task_view import TaskView
 from .tasks import TaskStatus
 
 

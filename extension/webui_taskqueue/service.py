@@ -18,33 +18,19 @@ from .host import Host
 from .images import ImageStore
 from .inputs import join as join_inputs
 from .live import LiveView
+from .task_view import TaskView
 from .ordering import Ordering
 from .images_in import decode_input
 from .payload import Limits, check
 from .planner import Planner
 from .scheduler import Plan, Queued
 from .speeds import work_of
-from .progress import Progress
 from .push_store import Delivery
 from .store import Store
 from .tasks import InvalidTransition, Task, TaskStatus, TaskType
 from .users import User
 from .webhooks import Policy as WebhookPolicy, default_callback, take_callback
 from .worker import PAUSED, Worker
-
-
-@dataclasses.dataclass
-class TaskView:
-    """A task with what only the live queue knows: its place and its progress."""
-
-    task: Task
-    position: Optional[int] = None
-    progress: Optional[Progress] = None
-    anonymous: bool = False  # someone else's task in the queue view: no id, prompt, owner or images
-    mine: bool = True  # the caller's own task (an admin sees others' in full, not as theirs)
-    ahead: Optional[int] = None  # tasks that will run before it, the running one included
-    eta: Optional[float] = None  # seconds until it is expected to be done
-    callback: Optional[Delivery] = None  # its webhook, when it has a callback_url
 
 
 class QueueService(Ordering):
