@@ -58,6 +58,8 @@ def test_a_url_as_an_init_image_or_mask_is_refused(target, field):
 
 
 def test_base64_images_in_script_arguments_are_taken(target):
+    if target.real:
+        pytest.skip("the stand-in's Tint script takes the images; webui has no such script")
     task = target.submit(small(alwayson_scripts=tint({"image": png(), "mask": f"data:image/png;base64,{png()}",
                                                       "enabled": False}, 0.5)))
     assert target.wait(task)["status"] == "done"
