@@ -19,6 +19,12 @@ def boxes_of(client):
     return {box["name"]: box for box in body["data"]}
 
 
+def base(title):
+    """A checkpoint's title without its hash, which it gains once loaded (on Forge, which
+    loads nothing at start, after the task's title was resolved)."""
+    return title.split(" [")[0]
+
+
 def test_one_box_names_itself_its_model_and_its_task(admin, models):
     """Any store: the box that answers is listed, with the model the running task
     loaded and that task; idle again afterwards."""
@@ -31,12 +37,12 @@ def test_one_box_names_itself_its_model_and_its_task(admin, models):
     assert len(this) == 1
     if running["status"] == "running":
         (box,) = this
-        assert box["name"] == running["box"] and box["checkpoint"] == title
+        assert box["name"] == running["box"] and base(box["checkpoint"]) == base(title)
         if box["busy"]:
             assert box["running"] == task_id and box["owner"] == running["owner"] and box["mine"]
     admin.wait(task_id)
     (box,) = [box for box in boxes_of(admin).values() if box["this"]]
-    assert box["checkpoint"] == title and box["tasks_started"] >= 1 and box["started_at"] and box["seen_at"]
+    assert base(box["checkpoint"]) == base(title) and box["tasks_started"] >= 1 and box["started_at"] and box["seen_at"]
 
 
 def test_a_user_sees_names_and_models_and_only_their_own_task(admin, people, models):
