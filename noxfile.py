@@ -83,5 +83,5 @@ def e2e(session):
     """Browser tests of the page at /queue/ (tests/e2e): Debian's chromium driven by
     Playwright against the stand-in webui. Needs `apt-get install chromium`; no
     `playwright install`. Skips with a message when /usr/bin/chromium is missing."""
-    session.install(*STANDIN, "fastapi", "pydantic>=2", "playwright")
+    session.install(*STANDIN, "fastapi", "pydantic>=2", "playwright", "redis")
     session.run("pytest", "-q", "tests/e2e", *session.posargs)

@@ -42,14 +42,20 @@ export function loadMe() {
   return loading;
 }
 
+let generation = 0; // bumped when the key changes
+
 async function fetchMe() {
-  const before = me;
+  const asked = generation;
+  let found;
   try {
-    me = await api.me({ background: true });
+    found = await api.me({ background: true });
   } catch (e) {
     if (e.status === 0) return; // the banner says it; loaded again when the server is back
-    me = null;
+    found = null;
   }
+  if (asked !== generation) return; // signed out or in meanwhile: an answer about the old key
+  const before = me;
+  me = found;
   render();
   if (before?.name !== me?.name || before?.role !== me?.role) {
     for (const fn of listeners) fn(me);
@@ -58,6 +64,7 @@ async function fetchMe() {
 
 /** Forget who was signed in (the key changed); the next loadMe() says who is now. */
 export function resetMe() {
+  generation += 1;
   const before = me;
   me = null;
   render();
