@@ -212,30 +212,29 @@ for _, id in ipairs(ids) do redis.call('ZADD', P .. 'due', 'XX', held, id) end
 return ids
 """
 
+# The record of box ARGV[3] (`held`), and whether another process (another token than
+# ARGV[4]) holds that name.
+_HOLDER = """
+local key = ARGV[1] .. 'box:' .. ARGV[3]
+local held = redis.call('GET', key)
+local ok, record = pcall(cjson.decode, held or 'null')
+local other = held and (not ok or type(record) ~= 'table' or record.token ~= ARGV[4])
+"""
+
 # ARGV: P, kept, box, token, record (JSON), milliseconds. This process says box `box` is
 # alive: its record is set (to expire) unless another process (another token) holds the
 # name. Returns nil, or the record of the process that holds it.
-CLAIM_BOX = """
-local key = ARGV[1] .. 'box:' .. ARGV[3]
-local held = redis.call('GET', key)
-if held then
-  local ok, record = pcall(cjson.decode, held)
-  if not ok or type(record) ~= 'table' or record.token ~= ARGV[4] then return held end
-end
+CLAIM_BOX = _HOLDER + """
+if other then return held end
 redis.call('SET', key, ARGV[5], 'PX', tonumber(ARGV[6]))
 redis.call('SADD', ARGV[1] .. 'boxes', ARGV[3])
 return false
 """
 
 # ARGV: P, kept, box, token. A box that stops says so, if the name is its own.
-FORGET_BOX = """
-local key = ARGV[1] .. 'box:' .. ARGV[3]
-local held = redis.call('GET', key)
-if held then
-  local ok, record = pcall(cjson.decode, held)
-  if not ok or type(record) ~= 'table' or record.token ~= ARGV[4] then return 0 end
-  redis.call('DEL', key)
-end
+FORGET_BOX = _HOLDER + """
+if other then return 0 end
+if held then redis.call('DEL', key) end
 redis.call('SREM', ARGV[1] .. 'boxes', ARGV[3])
 return 1
 """
