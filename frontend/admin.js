@@ -215,7 +215,8 @@ async function stopAny(id, r) {
   setText(r.msg, 'Stopping…');
   try {
     const task = await api.interrupt(id);
-    setText(r.msg, task.status === 'cancelled' ? 'Cancelled.' : 'Stopping after the current step…');
+    const said = { cancelled: 'Cancelled.', interrupted: 'Stopped.' };
+    setText(r.msg, said[task.status] || 'Stopping after the current step…');
   } catch (e) {
     r.button.disabled = false;
     r.msg.className = 'msg error';
