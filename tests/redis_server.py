@@ -3,6 +3,7 @@ its own, stopped at the end of the session. Tests that need it skip with a messa
 redis-server (or the `redis` package) is not installed, unless TASK_QUEUE_REDIS_REQUIRED
 is set (CI), where that is a failure."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -62,6 +63,22 @@ class RedisServer:
                 self.process.wait()
         if getattr(self, "log", None):
             self.log.close()
+
+
+@contextlib.contextmanager
+def queue_for_standins(folder, url_env):
+    """Inside, stand-ins keep their queue on Redis: at the URL already in `url_env`, else
+    on a redis-server started in `folder` (its URL put in `url_env` meanwhile)."""
+    if os.environ.get(url_env):
+        yield os.environ[url_env]
+        return
+    server = RedisServer(folder).start()
+    os.environ[url_env] = server.url
+    try:
+        yield server.url
+    finally:
+        del os.environ[url_env]
+        server.stop()
 
 
 def missing():

@@ -11,7 +11,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from contract.client import REDIS_URL_ENV  # noqa: E402
-from redis_server import RedisServer  # noqa: E402
+from redis_server import queue_for_standins  # noqa: E402
 
 STORE_ENV = "TASK_QUEUE_BENCH_STORE"
 
@@ -27,13 +27,8 @@ def chosen():
 def bench_store():
     """-> "sqlite" or "redis"; inside, stand-ins started (StandIn) use that store."""
     kind = chosen()
-    if kind == "sqlite" or os.environ.get(REDIS_URL_ENV):
+    if kind == "sqlite":
         yield kind
         return
-    server = RedisServer(tempfile.mkdtemp(prefix="bench-redis-")).start()
-    os.environ[REDIS_URL_ENV] = server.url
-    try:
+    with queue_for_standins(tempfile.mkdtemp(prefix="bench-redis-"), REDIS_URL_ENV):
         yield kind
-    finally:
-        del os.environ[REDIS_URL_ENV]
-        server.stop()

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from redis_server import RedisServer, require as require_redis
+from redis_server import queue_for_standins, require as require_redis
 
 from .client import MODE_ENV, REDIS_URL_ENV, QueueClient, StandIn, standin_mode
 
@@ -42,17 +42,13 @@ def standin_store(tmp_path_factory):
     store = os.environ.get(STORE_ENV) or "sqlite"
     if store not in ("sqlite", "redis"):
         raise ValueError(f"{STORE_ENV}={store!r}: sqlite or redis")
-    if store == "sqlite" or os.environ.get(URL_ENV) or os.environ.get(REDIS_URL_ENV):
+    if store == "sqlite" or os.environ.get(URL_ENV):
         yield store
         return
-    require_redis()
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    os.environ[REDIS_URL_ENV] = server.url
-    try:
+    if not os.environ.get(REDIS_URL_ENV):
+        require_redis()  # a server of our own is started
+    with queue_for_standins(tmp_path_factory.mktemp("redis"), REDIS_URL_ENV):
         yield store
-    finally:
-        del os.environ[REDIS_URL_ENV]
-        server.stop()
 
 
 @pytest.fixture(scope="session")
