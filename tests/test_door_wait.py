@@ -55,6 +55,17 @@ def setup():
     return store, worker, hub, native, cancelled
 
 
+def client_leaves_when():
+    """(event, receive): the ASGI receive of a client that disconnects once the event is set."""
+    gone = asyncio.Event()
+
+    async def receive():
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    return gone, receive
+
+
 async def until(condition):
     for _ in range(10_000):
         if condition():
@@ -65,11 +76,7 @@ async def until(condition):
 
 def test_the_door_waits_without_reading_the_task_and_answers_when_it_ends():
     store, worker, hub, native, _ = setup()
-    gone = asyncio.Event()
-
-    async def receive():
-        await gone.wait()
-        return {"type": "http.disconnect"}
+    gone, receive = client_leaves_when()
 
     async def scenario():
         waiting = asyncio.ensure_future(_wait(native, User("ann", Role.USER), "t1", receive))
@@ -95,11 +102,7 @@ def test_the_door_waits_without_reading_the_task_and_answers_when_it_ends():
 
 def test_a_client_that_leaves_stops_the_wait():
     store, worker, hub, native, cancelled = setup()
-    gone = asyncio.Event()
-
-    async def receive():
-        await gone.wait()
-        return {"type": "http.disconnect"}
+    gone, receive = client_leaves_when()
 
     async def scenario():
         waiting = asyncio.ensure_future(_wait(native, User("ann", Role.USER), "t1", receive))
