@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import sys
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -33,6 +34,15 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
 }
 
 Option = Callable[[str, Any], Any]  # (setting key, default) -> value, as Host.option
+
+
+def unreachable(error: BaseException) -> Optional[str]:
+    """Why `error` means the queue's store cannot be reached now (its Redis server is
+    away), or None: a request that met it may be tried again later."""
+    redis = sys.modules.get("redis")  # imported only by a RedisStore
+    if redis is not None and isinstance(error, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+        return f"the queue's Redis server cannot be reached ({error})"
+    return None
 
 
 def redis_settings(option: Option) -> Tuple[str, str]:

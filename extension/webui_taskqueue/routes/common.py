@@ -6,6 +6,8 @@ webui's, and its other routes must keep their own error handling."""
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 import time
 from typing import Any, Callable, List, Optional, Type, TypeVar
 
@@ -22,10 +24,14 @@ from ..auth import OPEN_MODE_USER, SIGNED_URL_USER, Authenticator, Forbidden, Un
 from ..errors import Conflict, NotFound, PayloadError, error
 from ..quotas import QuotaExceeded
 from ..service import QueueService
+from ..stores import unreachable
 from ..tasks import TaskStatus
 from ..users import User
 
 PREFIX = "/queue/v1"
+RETRY_AFTER = 5  # seconds a client is told to wait when the store is away
+
+log = logging.getLogger(__name__)
 
 # Every answer a route gives besides its own, for the OpenAPI document; the contract
 # tests check that each answer given is documented for its route.
@@ -38,6 +44,7 @@ WHY = {
     415: "the body is not sent as JSON (Content-Type: application/json)",
     422: "a field is invalid or over a limit: `detail` names each one and says why",
     429: "over your limit of tasks queued at once, or of tasks per hour (see Retry-After)",
+    503: "the queue's store (a shared Redis server) cannot be reached now: try again (see Retry-After)",
 }
 BODY = (413, 415, 422)  # what a route that reads a JSON body may answer
 PARAMS = 422  # FastAPI documents a 422 for every route with parameters (here: with its schema)
@@ -46,9 +53,9 @@ PARAMS = 422  # FastAPI documents a 422 for every route with parameters (here: w
 def answers(*codes: int, **why: str) -> dict:
     """`responses=` for a route: the error answers `codes`, with their body schema;
     `why` (e.g. `s404="no such user"`) words one for this route."""
-    return {code: {"model": schemas.Message if code < 413 else schemas.Problems,
+    return {code: {"model": schemas.Problems if code in (413, 415, 422, 429) else schemas.Message,
                    "description": why.get(f"s{code}", WHY[code])}
-            for code in sorted({401, *codes})}
+            for code in sorted({401, 503, *codes})}
 
 
 @dataclasses.dataclass
@@ -89,8 +96,34 @@ class QueueRoute(APIRoute):
                 return JSONResponse({"detail": str(e)}, status_code=409)
             except HTTPException as e:  # from FastAPI's own security classes
                 return JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=getattr(e, "headers", None))
+            except Exception as e:
+                why = unreachable(e)
+                if why is None:
+                    raise
+                _away.said(why)
+                return JSONResponse({"detail": f"{why}: try again shortly"}, status_code=503,
+                                    headers={"Retry-After": str(RETRY_AFTER)})
 
         return route
+
+
+class _Away:
+    """Says in the log that the store is away: once, and again at most once a minute
+    while it stays away; not a traceback for every request that met it."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every, self.last, self._lock = every, float("-inf"), threading.Lock()
+
+    def said(self, why: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self.last < self.every:
+                return
+            self.last = now
+        log.warning("task queue: %s; requests answer 503 until it is back", why)
+
+
+_away = _Away()
 
 
 class Links:
