@@ -58,6 +58,14 @@ def test_a_live_event_is_claimed_once_per_mark_and_at_most_every_so_often(store)
     assert store.claim_event("t2", "progress", "2/0", 10.5, 0.5)
 
 
+def test_a_tasks_info_is_read_back_as_written(store):
+    info = '{"prompt": "a fox", "all_seeds": [7], "extra": "\u00e9"}'
+    assert store.info("t1") is None
+    store.publish_info("t1", info, 30)
+    assert store.info("t1") == info
+    assert store.info("t2") is None
+
+
 def test_images_of_tasks_deleted_through_another_box_are_taken_once(store):
     for box, task_id in (("box-a", "t1"), ("box-a", "t2"), ("box-b", "t3")):
         store.forget_images(box, task_id)

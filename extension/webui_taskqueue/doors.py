@@ -18,7 +18,7 @@ import pydantic
 from fastapi import HTTPException
 
 from .auth import Unauthorized
-from .errors import PayloadError
+from .errors import NotFound, PayloadError
 from .host import Host
 from .images import is_grid
 from .routes.common import Services
@@ -196,15 +196,21 @@ class Native:
             return 409, http_error(409, "the task was cancelled before it ran")
         send = parameters.get("send_images", True)
         # webui's own order: a script's grids before the images
-        names = sorted(task.images, key=lambda name: not is_grid(name))
-        images = [self._base64(task.task_id, name) for name in names] if send else []
-        info = self.worker.info(task.task_id)
+        order = sorted(range(len(task.images)), key=lambda index: not is_grid(task.images[index]))
+        try:
+            images = [self._base64(task, index) for index in order] if send else []
+        except NotFound as e:  # made on a box that is away (box_images.BoxGone), or deleted meanwhile
+            return 503, http_error(503, str(e))
+        info = self.store.info(task.task_id)
         return 200, {"images": images, "parameters": parameters, "info": info if info is not None else "{}"}
 
-    def _base64(self, task_id: str, name: str) -> str:
-        path = self.queue.images.path(task_id, name)
-        with open(path, "rb") as f:
-            return base64.b64encode(f.read()).decode("ascii")
+    def _base64(self, task: Task, index: int) -> str:
+        """One of the task's images, from this box or from the box that made it."""
+        found = self.queue.image_of(task, index)
+        if isinstance(found, str):
+            with open(found, "rb") as f:
+                return base64.b64encode(f.read()).decode("ascii")
+        return base64.b64encode(found.data).decode("ascii")
 
 
 def http_error(status: int, detail: str) -> Dict[str, Any]:

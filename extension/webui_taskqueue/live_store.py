@@ -15,6 +15,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 Preview = Tuple[str, bytes]  # (tag, JPEG): the tag changes with the image
+INFOS_KEPT = 32  # tasks' info kept in memory (one box): the door reads one as soon as it ends
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +70,14 @@ class LiveStore:
         """May this box log a live event (`kind`) of the task at `mark` (its step)? Yes
         once per mark, and at most every `every` seconds per task and kind, whichever
         box asks first: boxes that follow the same task log each event once."""
+        raise NotImplementedError
+
+    def publish_info(self, task_id: str, info: str, seconds: float) -> None:
+        """webui's info JSON of a task that just ended, by the box that ran it, before
+        the task is final: the door answers with it, on whichever box it waits."""
+        raise NotImplementedError
+
+    def info(self, task_id: str) -> Optional[str]:
         raise NotImplementedError
 
     def forget_images(self, box: str, task_id: str) -> None:
@@ -133,6 +142,18 @@ class MemoryLive(LiveStore):
                     del state.marks[key]
             return True
 
+    def publish_info(self, task_id, info, seconds):
+        state = self._live_state
+        with state.lock:  # one box, one worker: the door reads it at once, so a few are enough
+            state.infos[task_id] = (info, time.monotonic() + seconds)
+            while len(state.infos) > INFOS_KEPT:
+                del state.infos[next(iter(state.infos))]
+
+    def info(self, task_id):
+        state = self._live_state
+        with state.lock:
+            found = state.infos.get(task_id)
+        return found[0] if found is not None and found[1] > time.monotonic() else None
 
     def forget_images(self, box, task_id):
         state = self._live_state
@@ -153,6 +174,7 @@ class _State:
         self.forgotten: Dict[str, List[str]] = {}  # box -> ids of deleted tasks whose images it keeps
         self.records: Dict[Tuple[str, str], Tuple[Any, float]] = {}  # (kind, task id) -> (value, until)
         self.marks: Dict[Tuple[str, str], Tuple[str, float]] = {}  # (task id, kind) -> (mark, when)
+        self.infos: Dict[str, Tuple[str, float]] = {}  # task id -> (info, until), the last INFOS_KEPT
 
     def put(self, kind: str, task_id: str, value: Any, seconds: float) -> None:
         now = time.monotonic()

@@ -2,7 +2,8 @@
 again. `lv:<task>` the running task's progress, written by its box about twice a
 second; `want:<task>` someone polls its preview; `pv:<task>` the preview its box last
 published while wanted; `int:<task>` an interrupt asked for; `mark:<task>:<kind>` the
-last live event of the task that some box logged. And one list that lasts:
+last live event of the task that some box logged; `info:<task>` webui's info JSON of a
+task that ended, for a door waiting on any box. And one list that lasts:
 `forget:<box>`, tasks deleted through other boxes whose images that box keeps."""
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ class RedisLive(LiveStore):
             self._claim_script = self._redis.register_script(CLAIM_EVENT)
         return bool(self._claim_script(keys=[self._k("mark", task_id, kind)], args=[mark, repr(float(now)), repr(float(every))]))
 
+    def publish_info(self, task_id, info, seconds):
+        self._redis.set(self._k("info", task_id), info, px=_ms(seconds))
+
+    def info(self, task_id):
+        return self._redis.get(self._k("info", task_id))
 
     def forget_images(self, box, task_id):
         self._redis.rpush(self._k("forget", box), task_id)

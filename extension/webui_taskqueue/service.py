@@ -167,7 +167,11 @@ class QueueService(Ordering):
 
     def image_path(self, user: User, task_id: str, index: int, thumb: bool = False):
         """A result's file (or its thumbnail's), or box_images.Fetched from the box that made it."""
-        task = self._owned(user, task_id)
+        return self.image_of(self._owned(user, task_id), index, thumb)
+
+    def image_of(self, task: Task, index: int, thumb: bool = False):
+        """`image_path` of a task the caller may see."""
+        task_id = task.task_id
         if not 0 <= index < len(task.images):
             raise NotFound(f"task {task_id} has no image {index}")
         path = self.images.path(task_id, task.images[index])

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 __all__ = ["PAUSED", "EXTERNAL_INTERRUPT", "Worker"]
 
 EXTERNAL_INTERRUPT = "interrupted outside the queue (webui's own interrupt)"
-INFOS_KEPT = 32  # the door reads a task's info as soon as it ends; one worker ends one task at a time
+INFO_SECONDS = 600.0  # how long a task's info stays for the door, which reads it as soon as the task ends
 
 
 class Worker:
@@ -57,7 +57,6 @@ class Worker:
         self._generation = 0  # counts task starts: a preview decoded across a switch is dropped
         self._preview: tuple = (None, None)  # (key, jpeg bytes) of the last preview encoded
         self._finished: List[Callable[[Task], None]] = []  # told of each task recorded final here
-        self._infos: Dict[str, str] = {}  # task id -> webui's info JSON, of the last INFOS_KEPT tasks run here
 
     # ---- the thread ----------------------------------------------------------------
 
@@ -191,11 +190,12 @@ class Worker:
                 texts = outcome.infotexts[: len(outcome.images)] + outcome.grid_infotexts[: len(outcome.grids)]
                 names = self.images.save(task.task_id, outcome.images + outcome.grids, texts, grids=len(outcome.grids))
                 images, infotexts = names, list(texts[: len(names)])
-                self._keep_info(task.task_id, outcome.info)  # before the task is final: the door reads it then
             except Exception as e:
                 error = "saving images failed: " + _describe(e)
                 log.error("task %s: %s", task.task_id, error)
                 self.images.delete(task.task_id)  # the ones saved before: the task has none
+            else:
+                self._publish_info(task.task_id, outcome.info)
         if error is not None:
             status = TaskStatus.INTERRUPTED if requested else TaskStatus.FAILED
         elif outcome.interrupted:
@@ -237,18 +237,15 @@ class Worker:
             log.warning("task queue %s", reason)
         return recorded
 
-    def _keep_info(self, task_id: str, info: Optional[str]) -> None:
+    def _publish_info(self, task_id: str, info: Optional[str]) -> None:
+        """webui's info of the task, for the door (before the task is final: the door
+        reads it then). Without it the door answers an empty info, the task its images."""
         if info is None:
             return
-        self._infos[task_id] = info
-        while len(self._infos) > INFOS_KEPT:
-            del self._infos[next(iter(self._infos))]
-
-    def info(self, task_id: str) -> Optional[str]:
-        """webui's generation info of a task this worker ran lately (what webui's own API
-        answers with as "info"), or None. Only the door answers with it, at once when the
-        task ends: kept in memory, never written with every task's images."""
-        return self._infos.get(task_id)
+        try:
+            self.store.publish_info(task_id, info, INFO_SECONDS)
+        except Exception as e:
+            log.warning("task queue: task %s: its info for webui's API was not kept (%s)", task_id, _describe(e))
 
     def on_finished(self, listener: Callable[[Task], None]) -> None:
         """`listener(task)` after each task this worker records final (the event hub: a

@@ -168,6 +168,26 @@ def test_images_and_thumbnails_made_on_one_box_come_through_another(boxes):
     assert r.status_code == 404 and f"box {name}, which is not running now" in r.json()["detail"], r.text
 
 
+def test_webui_s_own_txt2img_through_the_door_answers_with_a_task_run_on_another_box(boxes):
+    """The door is open on the box that runs a long task: a native call there queues a
+    task that the other box runs, and the answer still carries its images and webui's
+    info, as the box that ran it made them."""
+    long, here, _ = running_on(boxes, LONG)
+    http = httpx.Client(base_url=here.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=120)
+    assert http.post("/sdapi/v1/options", json={"task_queue_native_door": True}).status_code == 200
+    r = http.post("/sdapi/v1/txt2img", json={"prompt": "through the door", "steps": 3, "width": 64, "height": 64,
+                                             "seed": 11})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    (task,) = [t for t in here.client().get("/queue/v1/tasks").json()["data"] if t["task_id"] != long["task_id"]]
+    assert task["status"] == "done" and task["box"] != here.env["TASK_QUEUE_BOX"]  # run on the other box
+    info = json.loads(answer["info"])
+    assert info["prompt"] == "through the door" and info["seed"] == 11, info
+    made = here.client().get(task["images"][0]).content  # fetched from the box that made it
+    assert len(answer["images"]) == 1 and base64.b64decode(answer["images"][0]) == made
+    here.client().post(f"/queue/v1/tasks/{long['task_id']}/interrupt")
+
+
 def test_an_img2img_input_comes_through_any_box(boxes):
     data = init_image()
     a, b = (box.client() for box in boxes)
