@@ -14,6 +14,7 @@ from webui_taskqueue import planner as planner_module  # noqa: E402
 from webui_taskqueue import scheduler  # noqa: E402
 from webui_taskqueue.planner import REPLAN_SECONDS, Planner  # noqa: E402
 from webui_taskqueue.scheduler import Policy  # noqa: E402
+from webui_taskqueue.speeds import Speeds  # noqa: E402
 from webui_taskqueue.memory_store import MemoryStore  # noqa: E402
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
 
@@ -90,6 +91,24 @@ def test_when_the_worker_starts_the_foreseen_task_positions_move_up_without_plan
     assert planner.current() is moved
     assert len(full_plans()) == 1
 
+
+
+def test_the_loaded_title_gaining_its_hash_is_the_same_model_and_no_reason_to_plan_again(setup):
+    """webui appends a checkpoint's short hash to its title once it loaded the file: the
+    task's title (resolved before) and the loaded one differ by it alone."""
+    store, host, clock, planner, full_plans = setup
+    first = planner.current()
+    host.loaded = "a [0123456789]"
+    assert planner.current() is first
+    assert len(full_plans()) == 1
+
+
+def test_speeds_learned_under_either_title_are_one_checkpoint_s():
+    speeds = Speeds({"rate": {"a [0123456789]": 2.0}})
+    speeds.learn("a", 1.0, 4.0, switched=False)  # the same file, its title before the hash was known
+    assert list(speeds.rate) == ["a"] and speeds.rate["a"] > 2.0
+    task = scheduler.Queued("t", "ann", "a [0123456789]", None, 0.0, work=1.0)
+    assert speeds.estimate(task, ("a", None)) == speeds.rate["a"]  # no switch
 
 
 def test_a_plan_that_lands_after_the_worker_started_the_task_it_foresaw_moves_on_by_one(setup, monkeypatch):

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webui_taskqueue.scheduler import NEVER, Policy, Queued, matches, plan
+from webui_taskqueue.scheduler import NEVER, Policy, Queued, checkpoint_key, matches, plan
 from webui_taskqueue.memory_store import MemoryStore
 from webui_taskqueue.tasks import Task, TaskStatus, TaskType
 
@@ -300,6 +300,16 @@ def test_max_overtaken_zero_never_groups():
     arrivals = [Arrival(0, "ann", "B"), Arrival(0, "bob", "A"), Arrival(0, "ann", "A")]
     picks = simulate(arrivals, Policy(max_overtaken=0), loaded=("A", None))
     assert [p.task.task_id for p in picks] == ["t000", "t001", "t002"]
+
+
+def test_a_checkpoint_is_the_loaded_model_with_or_without_the_hash_webui_adds_at_its_first_load():
+    # ann's task was queued before A's hash was known; webui's title has it once A is loaded
+    arrivals = [Arrival(0, "ann", "B"), Arrival(0, "bob", "A.safetensors")]
+    picks = simulate(arrivals, Policy(max_overtaken=8), loaded=("A.safetensors [0123456789]", None))
+    assert [p.task.owner for p in picks] == ["bob", "ann"]
+    assert matches(Queued("t", "ann", "A.safetensors [0123456789]", None, 0.0), ("A.safetensors", None))
+    assert not matches(Queued("t", "ann", "A [v2].safetensors", None, 0.0), ("A.safetensors", None))
+    assert checkpoint_key("A [v2].safetensors [abcdef0123]") == "A [v2].safetensors"  # only the hash goes
 
 
 def test_a_vae_mismatch_is_not_the_loaded_model():

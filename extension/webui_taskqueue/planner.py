@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional
 
 from . import scheduler
 from .host import Host
-from .scheduler import Model, Plan, Policy, Queued
+from .scheduler import Model, Plan, Policy, Queued, model_key
 from .speeds import Speeds
 from .store import Store
 from .tasks import Task
@@ -72,7 +72,7 @@ class Planner:
         caller changed the order itself (a move) and must see its effect. Otherwise a
         change by someone else shows after one background plan: many submits and
         polls at once cost one plan, not one each."""
-        key = (self.store.version(), self.loaded(), self.policy())
+        key = self._key()
         now = self.clock()
         cached = self._cache
         if cached is not None and (needs is None or cached.plan.position(needs) is not None) and not (fresh and self._dirty):
@@ -86,6 +86,11 @@ class Planner:
                     and not (fresh and self._dirty)):
                 return cached.plan
             return self._plan(key, now)
+
+    def _key(self) -> tuple:
+        """What a plan is made for: the queue's version, the loaded model (its title
+        less the hash webui adds at its first load: the same model either way), the policy."""
+        return (self.store.version(), model_key(self.loaded()), self.policy())
 
     def holds(self, task_id: str) -> bool:
         """`current(needs=task_id)` would answer at once, without planning."""
@@ -110,7 +115,7 @@ class Planner:
 
         def run() -> None:
             try:
-                self._plan((self.store.version(), self.loaded(), self.policy()), self.clock())
+                self._plan(self._key(), self.clock())
             finally:
                 self._planning.release()
 
@@ -132,7 +137,7 @@ class Planner:
             lists = scheduler.after_start(listing.lists, pick, task.started_at, self.policy())
             self._listing = _Listing(self._picked_at + 1, lists)
         with self._swap:
-            self._last_start = (self._picked_at, task.task_id, self.store.version(), self._running)
+            self._last_start = (self._picked_at, task.task_id, self.store.version(), model_key(self._running))
             self._cache = self._moved_on(self._cache) or self._cache
 
     def _moved_on(self, cached: Optional[_Cached]) -> Optional[_Cached]:
@@ -171,3 +176,4 @@ class Planner:
     def learn(self, checkpoint: str, work: float, seconds: float, switched: bool) -> None:
         self.speeds.learn(checkpoint, work, seconds, switched)
         self.store.set_state(speeds_record(self.store), self.speeds.to_dict())
+

@@ -17,10 +17,30 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
+import re
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 NEVER = float("-inf")
 Model = Tuple[str, Optional[str]]  # (checkpoint title, VAE or None for webui's setting)
+
+
+_SHORT_HASH = re.compile(r" \[[0-9a-f]{10}\]\Z")
+
+
+@functools.lru_cache(maxsize=1024)
+def checkpoint_key(title: str) -> str:
+    """A checkpoint's title less the short hash webui appends once it knows the file's
+    hash (at its first load): tasks queued before and after name one model alike."""
+    return _SHORT_HASH.sub("", title)
+
+
+def same_checkpoint(a: Optional[str], b: Optional[str]) -> bool:
+    return a == b or (a is not None and b is not None and checkpoint_key(a) == checkpoint_key(b))
+
+
+def model_key(model: Optional[Model]) -> Optional[Model]:
+    return (checkpoint_key(model[0]), model[1]) if model else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +59,10 @@ class Queued:
     due_since: Optional[float] = None  # when it first stood at the head of the fair order
     type: str = "txt2img"
     size: str = ""
+
+    def __post_init__(self) -> None:
+        # not a field (the stores hold the fields): the checkpoint as models are compared
+        object.__setattr__(self, "model", checkpoint_key(self.checkpoint))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +113,8 @@ class Plan:
 
 
 def matches(task: Queued, loaded: Optional[Model]) -> bool:
-    if loaded is None or task.checkpoint != loaded[0]:
+    """`loaded`: with its checkpoint as `checkpoint_key` gives it (model_key)."""
+    if loaded is None or task.model != loaded[0]:
         return False
     return task.vae is None or task.vae == loaded[1]
 
@@ -102,6 +127,7 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
     `estimate`); the rest follow plain round-robin, which is what grouping converges to
     far ahead, at a cost linear in the queue length."""
     window = _window_size(policy)
+    loaded = model_key(loaded)
     lists = by_owner(queued)
     last = dict(served)
     rotation = sorted((_rank(owner, tasks[0], last), owner) for owner, tasks in lists.items())
@@ -131,7 +157,7 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
         if estimate is not None:
             clock += estimate(chosen, loaded)
             ends[chosen.task_id] = clock - now
-        loaded = (chosen.checkpoint, chosen.vae if chosen.vae is not None else (loaded[1] if loaded else None))
+        loaded = (chosen.model, chosen.vae if chosen.vae is not None else (loaded[1] if loaded else None))
     # the tail: round-robin rounds over what is left, in the rotation's order
     depth = 0
     while rotation and tail:
@@ -144,7 +170,7 @@ def plan(queued: Sequence[Queued], loaded: Optional[Model], now: float, policy: 
                 if estimate is not None:
                     clock += estimate(task, loaded)
                     ends[task.task_id] = clock - now
-                loaded = (task.checkpoint, task.vae)
+                loaded = (task.model, task.vae)
         depth += 1
         rotation = [(rank, owner) for rank, owner in rotation if depth < len(lists[owner])]
     return Plan(order=order, overtaken=first_overtaken, due=first_due, starts=starts if estimate else {}, ends=ends,

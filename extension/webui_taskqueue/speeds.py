@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from .scheduler import Model, Queued
+from .scheduler import Model, Queued, checkpoint_key
 
 SMOOTHING = 0.3  # weight of the newest measurement
 
@@ -27,8 +27,9 @@ def work_of(params: Dict[str, Any]) -> float:
 class Speeds:
     def __init__(self, data: Optional[Dict[str, Any]] = None) -> None:
         data = data or {}
-        self.rate: Dict[str, float] = dict(data.get("rate", {}))  # checkpoint -> seconds per unit of work
-        self.switch: Dict[str, float] = dict(data.get("switch", {}))  # checkpoint -> seconds to load it
+        # checkpoint (scheduler.checkpoint_key) -> seconds per unit of work; -> seconds to load it
+        self.rate: Dict[str, float] = {checkpoint_key(k): v for k, v in data.get("rate", {}).items()}
+        self.switch: Dict[str, float] = {checkpoint_key(k): v for k, v in data.get("switch", {}).items()}
 
     def to_dict(self) -> Dict[str, Any]:
         return {"rate": self.rate, "switch": self.switch}
@@ -38,14 +39,16 @@ class Speeds:
         return bool(self.rate)
 
     def estimate(self, task: Queued, loaded: Optional[Model]) -> float:
-        """Expected seconds for `task` when `loaded` is the model in memory before it."""
-        seconds = task.work * self._rate(task.checkpoint)
-        if loaded is None or loaded[0] != task.checkpoint:
-            seconds += self._switch(task.checkpoint)
+        """Expected seconds for `task` when `loaded` is the model in memory before it
+        (its checkpoint as `checkpoint_key` gives it, as the scheduler passes it)."""
+        seconds = task.work * self._rate(task.model)
+        if loaded is None or loaded[0] != task.model:
+            seconds += self._switch(task.model)
         return seconds
 
     def learn(self, checkpoint: str, work: float, seconds: float, switched: bool) -> None:
         """One task's generation time (model load included when `switched`)."""
+        checkpoint = checkpoint_key(checkpoint)
         if not switched:
             self.rate[checkpoint] = _smooth(self.rate.get(checkpoint), seconds / work)
         elif checkpoint in self.rate or self.rate:
@@ -53,6 +56,7 @@ class Speeds:
             self.switch[checkpoint] = _smooth(self.switch.get(checkpoint), load)
 
     def _rate(self, checkpoint: str) -> float:
+        """`checkpoint`: as `checkpoint_key` gives it."""
         if checkpoint in self.rate:
             return self.rate[checkpoint]
         return sum(self.rate.values()) / len(self.rate) if self.rate else 0.0

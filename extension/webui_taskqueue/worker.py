@@ -24,6 +24,7 @@ from .inputs import join as join_inputs
 from .planner import Planner
 from .progress import Progress, ProgressMeter
 from .readahead import ReadAhead
+from .scheduler import same_checkpoint
 from .store import Store
 from .tasks import InvalidTransition, Task, TaskStatus
 
@@ -147,7 +148,7 @@ class Worker:
         finally:
             self.planner.ended(task)
         if recorded.status == TaskStatus.DONE:
-            self.planner.learn(task.checkpoint, task.work, finished - started, switched=loaded != task.checkpoint)
+            self.planner.learn(task.checkpoint, task.work, finished - started, switched=not same_checkpoint(loaded, task.checkpoint))
         return recorded
 
     def _begin_next(self) -> Optional[Task]:
