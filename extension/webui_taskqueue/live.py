@@ -38,6 +38,17 @@ PREVIEW_SECONDS = 30.0  # a published preview lives this long (the task may stil
 FORGET_EVERY = 10.0  # seconds between two looks for tasks deleted through other boxes
 INTERRUPT_SECONDS = 3600.0  # an interrupt asked for waits this long for its box to act
 ACKNOWLEDGED_WITHIN = 3.0  # seconds the asking box waits to hear that the running box acted
+OTHERS_SECONDS = 1.0  # the other boxes are read at most this often for positions and ETAs
+
+
+@dataclasses.dataclass(frozen=True)
+class Others:
+    """The other boxes of a shared queue, as positions and ETAs count them."""
+
+    boxes: int = 0  # alive, taking tasks from the queue
+    running: int = 0  # tasks running on them
+    seconds_left: float = 0.0  # those tasks' expected seconds to go, summed
+    longest_left: float = 0.0  # ... and of the one with the most to go
 
 
 class LiveView:
@@ -46,6 +57,23 @@ class LiveView:
     def __init__(self, store: Store, worker: Worker, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.store, self.worker, self.clock, self.sleep = store, worker, clock, sleep
+        self._others = (float("-inf"), Others())  # (when read, what)
+
+    def others(self) -> Others:
+        """The other boxes sharing the queue, read at most once per OTHERS_SECONDS (every
+        poll of a queued task asks): none on a queue of one box."""
+        if not self.store.shared:
+            return Others()
+        read_at, found = self._others
+        now = self.clock()
+        if now - read_at < OTHERS_SECONDS:
+            return found
+        boxes = [name for name in self.store.boxes() if name != self.worker.box]
+        lives = self.store.live_elsewhere(self.worker.box)
+        lefts = [live.progress.get("eta_seconds") or 0.0 for live in lives]
+        found = Others(len(boxes), len(lives), sum(lefts), max(lefts, default=0.0))
+        self._others = (now, found)
+        return found
 
     def elsewhere(self, task: Task) -> bool:
         """Running on another box that shares this queue."""

@@ -285,12 +285,12 @@ class QueueService(Ordering):
         if task.status == TaskStatus.QUEUED:
             plan = self.planner.current(needs=task.task_id, fresh=fresh) if plan is None else plan
             position = plan.position(task.task_id)
-            running = self.worker.running_id() is not None
+            running = (self.worker.running_id() is not None) + self.live.others().running
             view = TaskView(task, position=position, ahead=None if position is None else position - 1 + running,
                             callback=callback)
             end = plan.end(task.task_id) if position is not None and self.planner.speeds.known else None
             if end is not None:
-                view.eta = round((self._running_left() if left is None else left) + end, 1)
+                view.eta = self._eta(self._running_left() if left is None else left, end)
             return view
         if task.status == TaskStatus.RUNNING:
             progress = self.live.progress(task)
@@ -313,13 +313,21 @@ class QueueService(Ordering):
             return 0.0
         return progress.eta_seconds if progress.eta_seconds is not None else 0.0
 
+    def _eta(self, left: float, end: float) -> float:
+        """Seconds until a queued task ends: `end` (from the plan) after this box's running
+        task, `left` seconds to go. Boxes that share the queue work through it side by
+        side: the time left on every box's running task and the work up to this one's
+        end, spread over the boxes."""
+        others = self.live.others()
+        return round((left + others.seconds_left + end) / (1 + others.boxes), 1)
+
     def _eta_all(self, plan, running: int) -> Optional[float]:
-        """Seconds until everything queued now is done."""
+        """Seconds until everything queued and running now is done."""
         last = plan.waiting(len(plan) - 1)
         if not last:
-            return self._running_left() if running else 0.0
+            return round(max(self._running_left(), self.live.others().longest_left), 1) if running else 0.0
         end = plan.end(last[0].task_id) if self.planner.speeds.known else None
-        return None if end is None else round(self._running_left() + end, 1)
+        return None if end is None else self._eta(self._running_left(), end)
 
 
 def _light_task(light: Queued) -> Task:

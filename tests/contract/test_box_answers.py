@@ -101,6 +101,25 @@ def test_interrupt_on_another_box_stops_that_task_and_only_its_owner_may(boxes):
     assert ann.wait(after, timeout=60)["status"] == "done"  # the interrupt did not touch it
 
 
+def test_ahead_counts_the_tasks_running_on_every_box(boxes):
+    """Both boxes run a long task: a task queued behind them has both ahead of it,
+    asked on either box."""
+    client = boxes[0].client()
+    long = [client.submit(LONG) for _ in range(2)]
+    running = [client.wait(task_id, until={"running"}, timeout=60) for task_id in long]
+    assert {t["box"] for t in running} == {"box-a", "box-b"}
+    waiting = client.submit({**LONG, "steps": 2})
+    deadline = time.monotonic() + 10
+    while True:
+        seen = [box.client().task(waiting) for box in boxes]
+        if all(t["status"] == "queued" and t["ahead"] == 2 for t in seen) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [(t["position"], t["ahead"]) for t in seen] == [(1, 2), (1, 2)], seen
+    for task_id in long + [waiting]:
+        client.post(f"/queue/v1/tasks/{task_id}/interrupt")
+
+
 def test_a_queued_task_is_cancelled_from_another_box(boxes):
     a, b = (box.client() for box in boxes)
     assert a.post("/queue/v1/queue/pause").status_code == 200
