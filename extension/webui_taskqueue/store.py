@@ -25,6 +25,9 @@ class Store(LiveStore, PushStore):
 
     box: Optional[str] = None  # this process's name on a queue several boxes share (None: one box's store)
     box_error: Optional[str] = None  # why this box may not run tasks under its name (claim_box)
+    # reads may wait on a network (a Redis server that hangs: seconds): never on the event
+    # loop, where they would stall all of webui's HTTP; a local file's reads are quick
+    reads_wait = False
 
     def add(self, task: Task, max_queued: Optional[int] = None, max_per_hour: Optional[int] = None) -> None:
         """Enqueue, checking the owner's counting limits in the same atomic step

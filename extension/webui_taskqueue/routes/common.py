@@ -171,6 +171,8 @@ def caller_dependencies(get_services: Callable[[], Services]):
         basic: Optional[HTTPBasicCredentials] = Security(_basic),
         services: Services = Depends(get_services),
     ) -> Caller:
+        if services.queue.store.reads_wait:  # Redis: on a thread (Store.reads_wait)
+            return await run_in_threadpool(authenticate, services, bearer, key, basic)
         return authenticate(services, bearer, key, basic)
 
     def resource_caller(kind: str) -> Callable:

@@ -59,7 +59,7 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         owner = None if all_users else who.user.name
         hub = services.events
         _hubs.add(hub)
-        sub = hub.subscribe(owner, asyncio.get_running_loop())
+        sub = await run_in_threadpool(hub.subscribe, owner, asyncio.get_running_loop())  # its first reads the store
         return StreamingResponse(_stream(services, who, owner, sub, _event_id(last_event_id)),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
