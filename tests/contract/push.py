@@ -88,6 +88,7 @@ class Stream:
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         self.events, self.status, self._response = [], None, None
+        self.patience = 600 if client.real else 60  # a real webui's CPU steps take seconds, more on a busy machine
         self._http = httpx.Client(base_url=client.url, headers=headers, timeout=httpx.Timeout(60, read=None))
         self._opened = threading.Event()
         self._stop = False
@@ -124,7 +125,8 @@ class Stream:
     def of(self, task_id):
         return [e for e in list(self.events) if e[2].get("task_id") == task_id]
 
-    def wait_for(self, task_id, kind, timeout=60):
+    def wait_for(self, task_id, kind, timeout=None):
+        timeout = timeout or self.patience
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [e for e in self.of(task_id) if e[1] == kind]
