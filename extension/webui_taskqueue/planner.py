@@ -176,4 +176,3 @@ class Planner:
     def learn(self, checkpoint: str, work: float, seconds: float, switched: bool) -> None:
         self.speeds.learn(checkpoint, work, seconds, switched)
         self.store.set_state(speeds_record(self.store), self.speeds.to_dict())
-

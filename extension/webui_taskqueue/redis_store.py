@@ -37,6 +37,7 @@ DEFAULT_PREFIX = "taskqueue:"  # one Redis server can hold several queues, each 
 
 class RedisStore(RedisLive, RedisBoxes, RedisUsers, RedisPush, Store):
     reads_wait = True
+
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX, box: Optional[str] = None,
                  alive: float = ALIVE_SECONDS, box_url: Optional[str] = None, password: Optional[str] = None,
                  box_id: Optional[str] = None) -> None:

@@ -132,7 +132,10 @@ class QueueService(Ordering):
 
     def get_at_once(self, user: User, task_id: str) -> Optional[TaskView]:
         """`get`, or None when answering would have to plan the queue first (a task
-        just submitted): what a status poll on the event loop may do without stalling it."""
+        just submitted) or read a store whose reads may wait on a network
+        (Store.reads_wait): what a status poll on the event loop may do without stalling it."""
+        if self.store.reads_wait:
+            return None
         task = self._owned(user, task_id)
         if task.status == TaskStatus.QUEUED and not self.planner.holds(task_id):
             return None

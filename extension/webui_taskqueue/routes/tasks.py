@@ -68,9 +68,8 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
         """One task. Polled every second by every watcher: answered on the event loop
         (a thread hop costs more than the answer; the store's reads never wait for its
         writes), as built, without a second validation pass (`response_model` documents
-        the shape). Only a task the plan lacks yet waits for a plan, on a thread; and
-        every poll of a store whose reads may wait on a network (Store.reads_wait)."""
-        view = None if services.queue.store.reads_wait else services.queue.get_at_once(who.user, task_id)
+        the shape). What cannot be answered at once (`get_at_once`) is, on a thread."""
+        view = services.queue.get_at_once(who.user, task_id)
         if view is None:
             view = await run_in_threadpool(services.queue.get, who.user, task_id)
         return JSONResponse(schemas.task_public(view, who.links))
