@@ -1,7 +1,13 @@
-"""Test, benchmark and demo sessions. `nox -s tests` runs the suite on both
-dependency sets: webui v1.10.1's pins and current releases."""
+"""Test, benchmark and demo sessions.
+
+`nox -s tests` runs every suite that does not need a browser, on both dependency sets
+(webui v1.10.1's pins and current releases), each suite where it can fail differently:
+the unit tests and the HTTP contract suite on both, the contract suite on Redis with
+webui's pins, as Forge and the soak of several boxes with current ones (Forge's kind).
+`nox -s e2e` runs the browser tests. The single suites have sessions of their own."""
 
 import os
+import time
 
 import nox
 
@@ -21,44 +27,74 @@ DEPENDENCY_SETS = {
     "webui-1.10.1": ["fastapi==0.94.0", "starlette==0.26.1", "pydantic==1.10.21", "httpx==0.24.1", "Pillow==9.5.0"],
     "current": ["fastapi", "pydantic>=2"],
 }
+REAL_WEBUI = "TASK_QUEUE_WEBUI_URL"
+
+# name -> (pytest's arguments, environment)
+SUITES = {
+    "unit": (["tests", "--ignore=tests/contract", "--ignore=tests/e2e", "--ignore=tests/soak"], {}),
+    "contract": (["tests/contract"], {}),
+    # the stand-in's queue in Redis (a redis-server started for the run); the few tests
+    # about SQLite itself skip, saying so
+    "contract_redis": (["tests/contract"], {"TASK_QUEUE_STANDIN_STORE": "redis"}),
+    # the stand-in playing Forge: its loading parameters, set_config, global unload
+    # (tests/standin/forge_mode.py)
+    "contract_forge": (["tests/contract"], {"TASK_QUEUE_STANDIN": "forge"}),
+    # three stand-in boxes on one redis-server: 200 tasks from 3 users, one box killed
+    # and Redis restarted while they run; every task accounted for, none run twice
+    "soak": (["tests/soak"], {}),
+}
+# Which suites run on which set. The store, Forge's model handling and the soak do not
+# depend on fastapi or pydantic: one set each proves them. Against a real webui
+# (TASK_QUEUE_WEBUI_URL), the unit tests and the contract suite only.
+PLAN = {
+    "webui-1.10.1": ["unit", "contract", "contract_redis"],
+    "current": ["unit", "contract", "contract_forge", "soak"],
+}
+
+
+def _install(session, deps, *extra):
+    session.install(*STANDIN, *FUZZER, *REDIS, *DEPENDENCY_SETS[deps], *extra)
+
+
+def _suite(session, name):
+    """One suite, with its time printed at its end (a run's summary of where time goes)."""
+    arguments, env = SUITES[name]
+    started = time.monotonic()
+    try:
+        session.run("pytest", "-q", *arguments, *session.posargs, env=env)
+    finally:
+        session.log(f"suite {name}: {time.monotonic() - started:.0f} s")
 
 
 @nox.session
 @nox.parametrize("deps", list(DEPENDENCY_SETS))
 def tests(session, deps):
-    """Unit and contract tests, once per dependency set (against a real webui as well
-    when TASK_QUEUE_WEBUI_URL is set)."""
-    session.install(*STANDIN, *FUZZER, *REDIS, *DEPENDENCY_SETS[deps])
+    """Every suite but the browser's, on one dependency set (see PLAN)."""
+    _install(session, deps)
     session.run("python", "-c", "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)")
-    session.run("pytest", "-q", "tests", "--ignore=tests/e2e", "--ignore=tests/soak", *session.posargs)
+    for name in (["unit", "contract"] if os.environ.get(REAL_WEBUI) else PLAN[deps]):
+        _suite(session, name)
 
 
 @nox.session
-@nox.parametrize("deps", list(DEPENDENCY_SETS))
-def contract_redis(session, deps):
-    """The whole contract suite with the stand-in's queue in Redis (a redis-server
-    started for the run); the few tests about SQLite itself skip, saying so."""
-    session.install(*STANDIN, *FUZZER, *REDIS, *DEPENDENCY_SETS[deps])
-    session.run("pytest", "-q", "tests/contract", *session.posargs, env={"TASK_QUEUE_STANDIN_STORE": "redis"})
-
-
-@nox.session
-@nox.parametrize("deps", list(DEPENDENCY_SETS))
-def soak(session, deps):
-    """Three stand-in boxes on one redis-server: 200 tasks from 3 users, one box killed
-    and Redis restarted while they run; every task accounted for, none run twice
-    (tests/soak). About a minute."""
-    session.install(*STANDIN, *REDIS, *DEPENDENCY_SETS[deps])
-    session.run("pytest", "-q", "tests/soak", *session.posargs)
+def contract_redis(session):
+    """The contract suite with the stand-in's queue in Redis, on webui's pins."""
+    _install(session, "webui-1.10.1")
+    _suite(session, "contract_redis")
 
 
 @nox.session
 def contract_forge(session):
-    """The contract suite with the stand-in playing Forge (its loading parameters,
-    set_config, global unload: tests/standin/forge_mode.py), on the current dependency
-    set, which is Forge's kind (pydantic 2)."""
-    session.install(*STANDIN, *FUZZER, *REDIS, *DEPENDENCY_SETS["current"])
-    session.run("pytest", "-q", "tests/contract", *session.posargs, env={"TASK_QUEUE_STANDIN": "forge"})
+    """The contract suite with the stand-in playing Forge, on the current set (pydantic 2)."""
+    _install(session, "current")
+    _suite(session, "contract_forge")
+
+
+@nox.session
+def soak(session):
+    """Several boxes on one redis-server under faults (tests/soak). About a minute."""
+    _install(session, "current")
+    _suite(session, "soak")
 
 
 @nox.session
@@ -84,4 +120,8 @@ def e2e(session):
     Playwright against the stand-in webui. Needs `apt-get install chromium`; no
     `playwright install`. Skips with a message when /usr/bin/chromium is missing."""
     session.install(*STANDIN, "fastapi", "pydantic>=2", "playwright", "redis")
-    session.run("pytest", "-q", "tests/e2e", *session.posargs)
+    started = time.monotonic()
+    try:
+        session.run("pytest", "-q", "tests/e2e", *session.posargs)
+    finally:
+        session.log(f"suite e2e: {time.monotonic() - started:.0f} s")

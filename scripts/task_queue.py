@@ -1,5 +1,5 @@
 """webui's entry point for this extension: registers callbacks, nothing more.
-Stopping webui, or reloading its UI, stops the queue (runtime.stop) before it goes.
+Stopping webui, or reloading its UI, stops the queue (runtime/lifecycle.stop) before it goes.
 
 webui puts the extension folder on sys.path only while it loads scripts; the package
 lives in extension/ under a name of its own, so that folder stays on sys.path."""
@@ -13,14 +13,15 @@ if _PACKAGE_DIR not in sys.path:
 
 from modules import script_callbacks  # noqa: E402
 
-from webui_taskqueue import hosts, runtime, shutdown, webui  # noqa: E402
+from webui_taskqueue.host import choose, webui  # noqa: E402
+from webui_taskqueue.runtime import lifecycle, shutdown  # noqa: E402
 
 
 def _on_app_started(_demo, app):
-    runtime.start(app, hosts.select())  # the host is decided by the first start; a UI reload keeps it
-    shutdown.install(runtime.stop)  # SIGINT, SIGTERM and exit: the running task is marked first
+    lifecycle.start(app, choose.select())  # the host is decided by the first start; a UI reload keeps it
+    shutdown.install(lifecycle.stop)  # SIGINT, SIGTERM and exit: the running task is marked first
 
 
-script_callbacks.on_ui_settings(lambda: webui.register_settings(runtime.SETTINGS))
+script_callbacks.on_ui_settings(lambda: webui.register_settings(lifecycle.SETTINGS))
 script_callbacks.on_app_started(_on_app_started)
-script_callbacks.on_script_unloaded(runtime.stop)
+script_callbacks.on_script_unloaded(lifecycle.stop)

@@ -15,8 +15,8 @@ for path in (os.path.join(ROOT, "extension"), os.path.join(HERE, "standin")):
 import pytest  # noqa: E402
 from redis_server import boxes_of_one_queue, redis, redis_server, redis_store  # noqa: E402,F401  (a real redis-server, for the Redis store's tests)
 
-from webui_taskqueue.sqlite_store import SQLiteStore  # noqa: E402
-from webui_taskqueue.memory_store import MemoryStore  # noqa: E402
+from webui_taskqueue.store.sqlite.store import SQLiteStore  # noqa: E402
+from webui_taskqueue.store.memory import MemoryStore  # noqa: E402
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])

@@ -16,7 +16,7 @@ sys.path.insert(0, STANDIN)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "extension"))
 
 from checkpoints import make_checkpoint, make_loras_and_embeddings  # noqa: E402
-from webui_taskqueue import cli  # noqa: E402
+from webui_taskqueue.people import cli  # noqa: E402
 
 
 def main():

@@ -120,7 +120,7 @@ def redis(tmp_path):
 @pytest.fixture
 def boxes_of_one_queue(redis_server):
     """open(box): stores of one queue in Redis (a prefix of its own), as boxes named `box` open it."""
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     prefix, opened = f"boxes-{uuid.uuid4().hex[:8]}:", []
 
@@ -136,7 +136,7 @@ def boxes_of_one_queue(redis_server):
 def redis_store(request):
     """A RedisStore on the session's server under a prefix of its own (an empty queue),
     for a `store` fixture's "redis" parameter: the server starts only when asked for."""
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     server = request.getfixturevalue("redis_server")
     return RedisStore(server.url, prefix=f"test-{uuid.uuid4().hex[:12]}:")

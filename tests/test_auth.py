@@ -1,8 +1,8 @@
 """Who is calling, and signed URLs: the Authenticator over a memory store."""
 
-from webui_taskqueue.auth import OPEN_MODE_USER, URL_LIFETIME, Authenticator, Unauthorized
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.users import Role, User, digest
+from webui_taskqueue.people.auth import OPEN_MODE_USER, URL_LIFETIME, Authenticator, Unauthorized
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.users import Role, User, digest
 
 import pytest
 

@@ -10,13 +10,13 @@ import pytest
 from PIL import Image
 from redis_server import redis_store
 
-from webui_taskqueue.box_images import BoxGone, BoxImages
-from webui_taskqueue.images import ImageStore
-from webui_taskqueue.live import Publisher
-from webui_taskqueue.recovery import recover
-from webui_taskqueue.errors import NotFound
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType
+from webui_taskqueue.boxes.images import BoxGone, BoxImages
+from webui_taskqueue.store.images import ImageStore
+from webui_taskqueue.boxes.live import Publisher
+from webui_taskqueue.store.recovery import recover
+from webui_taskqueue.records.errors import NotFound
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType
 
 
 def task(store, task_id, box=None, status=TaskStatus.RUNNING):

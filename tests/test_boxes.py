@@ -4,10 +4,10 @@ store carrying that record between boxes; a claim sent twice by the Redis client
 
 import pytest
 
-from webui_taskqueue.boxes import Boxes, ThisBox
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.tasks import InvalidTransition, Task, TaskStatus, TaskType
-from webui_taskqueue.users import Role, User
+from webui_taskqueue.boxes.view import Boxes, ThisBox
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.tasks import InvalidTransition, Task, TaskStatus, TaskType
+from webui_taskqueue.records.users import Role, User
 
 ADMIN, ANN, BOB = User("root", Role.ADMIN), User("ann"), User("bob")
 

@@ -18,8 +18,10 @@ import standin  # noqa: E402,F401
 from modules import processing  # noqa: E402
 from modules.api import models  # noqa: E402
 
-from webui_taskqueue import limits, quotas, request_fields, speeds  # noqa: E402
-from webui_taskqueue.users import Usage  # noqa: E402
+from webui_taskqueue.intake import limits, fields as request_fields
+from webui_taskqueue.records import quotas
+from webui_taskqueue.scheduling import speeds  # noqa: E402
+from webui_taskqueue.records.users import Usage  # noqa: E402
 
 # webui v1.10.1's API defaults of the fields the queue reads itself
 API_DEFAULTS = {
@@ -75,13 +77,13 @@ def test_what_the_queue_assumes_for_a_left_out_field_is_webui_s_default():
 
 def test_a_task_without_steps_shows_webui_s_50_before_sampling_starts(tmp_path):
     from standin import checkpoints
-    from webui_taskqueue.images import ImageStore
-    from webui_taskqueue.planner import Planner
-    from webui_taskqueue.scheduler import Policy
-    from webui_taskqueue.memory_store import MemoryStore
-    from webui_taskqueue.tasks import Task, TaskType
-    from webui_taskqueue.webui import WebuiHost
-    from webui_taskqueue.worker import Worker
+    from webui_taskqueue.store.images import ImageStore
+    from webui_taskqueue.scheduling.planner import Planner
+    from webui_taskqueue.scheduling.policy import Policy
+    from webui_taskqueue.store.memory import MemoryStore
+    from webui_taskqueue.records.tasks import Task, TaskType
+    from webui_taskqueue.host.webui import WebuiHost
+    from webui_taskqueue.running.worker import Worker
 
     ckpt_dir = tmp_path / "models" / "Stable-diffusion"
     title = checkpoints.make_checkpoint(str(ckpt_dir / "a.safetensors"), 1)

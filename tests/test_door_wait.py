@@ -4,11 +4,11 @@ not by reading the task over and over: while the task runs, the store is not rea
 import asyncio
 import types
 
-from webui_taskqueue.events import EventHub
-from webui_taskqueue.routes.native import _wait
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType
-from webui_taskqueue.users import Role, User
+from webui_taskqueue.push.events import EventHub
+from webui_taskqueue.api.routes.native import _wait
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType
+from webui_taskqueue.records.users import Role, User
 
 
 class CountingStore(MemoryStore):

@@ -8,13 +8,13 @@ from typing import Optional
 import pydantic
 import pytest
 
-from webui_taskqueue.auth import Authenticator
-from webui_taskqueue.doors import DOOR, DOOR_USER, Native, credentials, http_error, task_error
-from webui_taskqueue.errors import PayloadError
-from webui_taskqueue.routes.native import _idle
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.tasks import Task, TaskType
-from webui_taskqueue.users import Role, User, digest
+from webui_taskqueue.people.auth import Authenticator
+from webui_taskqueue.api.doors import DOOR, DOOR_USER, Native, credentials, http_error, task_error
+from webui_taskqueue.records.errors import PayloadError
+from webui_taskqueue.api.routes.native import _idle
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.tasks import Task, TaskType
+from webui_taskqueue.records.users import Role, User, digest
 
 
 class Host:

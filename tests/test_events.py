@@ -5,11 +5,11 @@ import asyncio
 
 import pytest
 
-from webui_taskqueue.events import EventHub
-from webui_taskqueue.progress import Progress
-from webui_taskqueue.scheduler import Queued
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType
+from webui_taskqueue.push.events import EventHub
+from webui_taskqueue.running.progress import Progress
+from webui_taskqueue.records.tasks import Queued
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType
 
 
 class FakeWorker:

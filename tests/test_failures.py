@@ -14,14 +14,14 @@ import standin  # noqa: E402
 from standin import checkpoints  # noqa: E402
 from modules import devices  # noqa: E402
 
-from webui_taskqueue.failures import FAILURES, PAUSED, FailureStreak  # noqa: E402
-from webui_taskqueue.images import ImageStore  # noqa: E402
-from webui_taskqueue.planner import Planner  # noqa: E402
-from webui_taskqueue.scheduler import Policy  # noqa: E402
-from webui_taskqueue.sqlite_store import SQLiteStore  # noqa: E402
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
-from webui_taskqueue.webui import WebuiHost  # noqa: E402
-from webui_taskqueue.worker import Worker  # noqa: E402
+from webui_taskqueue.running.failures import FAILURES, PAUSED, FailureStreak  # noqa: E402
+from webui_taskqueue.store.images import ImageStore  # noqa: E402
+from webui_taskqueue.scheduling.planner import Planner  # noqa: E402
+from webui_taskqueue.scheduling.policy import Policy  # noqa: E402
+from webui_taskqueue.store.sqlite.store import SQLiteStore  # noqa: E402
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType  # noqa: E402
+from webui_taskqueue.host.webui import WebuiHost  # noqa: E402
+from webui_taskqueue.running.worker import Worker  # noqa: E402
 
 
 

@@ -15,13 +15,14 @@ import standin  # noqa: E402
 from standin import api, checkpoints  # noqa: E402
 from modules import shared  # noqa: E402
 
-from webui_taskqueue import hosts, runtime  # noqa: E402
-from webui_taskqueue.images import ImageStore  # noqa: E402
-from webui_taskqueue.planner import Planner  # noqa: E402
-from webui_taskqueue.scheduler import Policy  # noqa: E402
-from webui_taskqueue.sqlite_store import SQLiteStore  # noqa: E402
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
-from webui_taskqueue.worker import Worker  # noqa: E402
+from webui_taskqueue.host import choose as hosts
+from webui_taskqueue.runtime import lifecycle as runtime  # noqa: E402
+from webui_taskqueue.store.images import ImageStore  # noqa: E402
+from webui_taskqueue.scheduling.planner import Planner  # noqa: E402
+from webui_taskqueue.scheduling.policy import Policy  # noqa: E402
+from webui_taskqueue.store.sqlite.store import SQLiteStore  # noqa: E402
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType  # noqa: E402
+from webui_taskqueue.running.worker import Worker  # noqa: E402
 
 
 @pytest.fixture

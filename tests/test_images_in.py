@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from webui_taskqueue import images_in
+from webui_taskqueue.intake import images as images_in
 
 
 def b64(data):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from webui_taskqueue.errors import PayloadError
-from webui_taskqueue.json_body import MAX_DEPTH, MAX_ITEMS, parse, problems_of
+from webui_taskqueue.records.errors import PayloadError
+from webui_taskqueue.intake.json_body import MAX_DEPTH, MAX_ITEMS, parse, problems_of
 
 
 def refusal(raw, content_type="application/json"):

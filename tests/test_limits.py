@@ -3,7 +3,7 @@ refused naming the field, its range and the setting that sets it."""
 
 import pytest
 
-from webui_taskqueue.limits import RANGES, SEED_MAX, Limits
+from webui_taskqueue.intake.limits import RANGES, SEED_MAX, Limits
 
 LIMITS = Limits(max_width=1024, max_height=768, max_steps=50, max_batch_size=4, max_n_iter=3)
 

@@ -6,10 +6,10 @@ import dataclasses
 import pytest
 from redis_server import redis_store
 
-from webui_taskqueue.live import LiveView, Publisher
-from webui_taskqueue.live_store import Asks, Live
-from webui_taskqueue.progress import Progress
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType
+from webui_taskqueue.boxes.live import LiveView, Publisher
+from webui_taskqueue.store.live import Asks, Live
+from webui_taskqueue.running.progress import Progress
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType
 
 PROGRESS = Progress(fraction=0.25, step=5, steps=20, job_no=0, job_count=1, eta_seconds=3.5)
 

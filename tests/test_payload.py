@@ -7,11 +7,11 @@ import os
 import pytest
 from PIL import Image
 
-from webui_taskqueue.errors import PayloadError
-from webui_taskqueue.host import Setting
-from webui_taskqueue.images_in import decode_image
-from webui_taskqueue.payload import Limits, check, json_schema as schema_of
-from webui_taskqueue.request_fields import from_model
+from webui_taskqueue.records.errors import PayloadError
+from webui_taskqueue.intake.fields import Setting
+from webui_taskqueue.intake.images import decode_image
+from webui_taskqueue.intake.payload import Limits, check, json_schema as schema_of
+from webui_taskqueue.intake.fields import from_model
 
 from modules.api import models  # the stand-in's, built from its processing classes as webui builds its own
 
@@ -166,7 +166,7 @@ def test_schema_gives_the_bounds_from_the_limits():
 
 
 def test_text_past_its_length_is_refused_but_images_are_not_text():
-    from webui_taskqueue.payload import MAX_TEXT
+    from webui_taskqueue.intake.payload import MAX_TEXT
     assert "longer than" in errors_of("txt2img", {"prompt": "a" * (MAX_TEXT + 1)})[("prompt",)]
     assert "longer than" in errors_of("txt2img", {"styles": ["s", "b" * (MAX_TEXT + 1)]})[("styles",)]
     assert run("txt2img", {"prompt": "a" * MAX_TEXT}, Limits())

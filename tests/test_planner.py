@@ -10,13 +10,13 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "extension"))
 
-from webui_taskqueue import planner as planner_module  # noqa: E402
-from webui_taskqueue import scheduler  # noqa: E402
-from webui_taskqueue.planner import REPLAN_SECONDS, Planner  # noqa: E402
-from webui_taskqueue.scheduler import Policy  # noqa: E402
-from webui_taskqueue.speeds import Speeds  # noqa: E402
-from webui_taskqueue.memory_store import MemoryStore  # noqa: E402
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
+from webui_taskqueue.scheduling import planner as planner_module  # noqa: E402
+from webui_taskqueue.scheduling import policy as scheduler  # noqa: E402
+from webui_taskqueue.scheduling.planner import REPLAN_SECONDS, Planner  # noqa: E402
+from webui_taskqueue.scheduling.policy import Policy  # noqa: E402
+from webui_taskqueue.scheduling.speeds import Speeds  # noqa: E402
+from webui_taskqueue.store.memory import MemoryStore  # noqa: E402
+from webui_taskqueue.records.tasks import Queued, Task, TaskStatus, TaskType  # noqa: E402
 
 
 class Host:
@@ -107,7 +107,7 @@ def test_speeds_learned_under_either_title_are_one_checkpoint_s():
     speeds = Speeds({"rate": {"a [0123456789]": 2.0}})
     speeds.learn("a", 1.0, 4.0, switched=False)  # the same file, its title before the hash was known
     assert list(speeds.rate) == ["a"] and speeds.rate["a"] > 2.0
-    task = scheduler.Queued("t", "ann", "a [0123456789]", None, 0.0, work=1.0)
+    task = Queued("t", "ann", "a [0123456789]", None, 0.0, work=1.0)
     assert speeds.estimate(task, ("a", None)) == speeds.rate["a"]  # no switch
 
 
@@ -198,7 +198,7 @@ def test_eta_counts_from_the_end_of_the_running_task(setup):
 
 
 def test_learned_speeds_are_each_boxs_own_on_a_shared_queue(redis_server):
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     prefix = f"speeds-{os.getpid()}-{time.monotonic_ns()}:"
     a, b = (RedisStore(redis_server.url, prefix=prefix, box=name) for name in ("gpu-a", "gpu-b"))
@@ -212,7 +212,7 @@ def test_learned_speeds_are_each_boxs_own_on_a_shared_queue(redis_server):
 
 
 def test_a_box_alone_keeps_the_speeds_it_learned_before_boxes_had_names(tmp_path):
-    from webui_taskqueue.sqlite_store import SQLiteStore
+    from webui_taskqueue.store.sqlite.store import SQLiteStore
 
     store = SQLiteStore(str(tmp_path / "tasks.sqlite3"))
     try:
@@ -264,7 +264,7 @@ def test_a_pick_from_each_owners_first_tasks_is_the_pick_from_the_whole_queue():
     rng = random.Random(5)
     for _ in range(200):
         policy = Policy(max_overtaken=rng.randint(0, 4), max_delay=rng.choice([5.0, 1e9]))
-        queued = [scheduler.Queued(task_id=f"t{n}", owner=f"u{rng.randint(0, 3)}", checkpoint=rng.choice("abc"),
+        queued = [Queued(task_id=f"t{n}", owner=f"u{rng.randint(0, 3)}", checkpoint=rng.choice("abc"),
                                    vae=None, created_at=n, sort_order=rng.choice([n, rng.random() * 50]),
                                    priority=rng.choice([0, 0, 0, 1]), overtaken=rng.randint(0, 4),
                                    due_since=rng.choice([None, 990.0, 1000.0 - rng.random() * 10]))

@@ -1,7 +1,7 @@
 """Progress and ETA from webui's state."""
 
-from webui_taskqueue.host import StateSnapshot
-from webui_taskqueue.progress import ProgressMeter
+from webui_taskqueue.host.contract import StateSnapshot
+from webui_taskqueue.running.progress import ProgressMeter
 
 
 def snap(step, steps=10, job_no=0, job_count=1):

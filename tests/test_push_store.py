@@ -4,11 +4,11 @@ import threading
 
 import pytest
 
-from webui_taskqueue import push_store
-from webui_taskqueue.sqlite_store import SQLiteStore
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType
-from webui_taskqueue.users import Role, User
+from webui_taskqueue.store import push as push_store
+from webui_taskqueue.store.sqlite.store import SQLiteStore
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType
+from webui_taskqueue.records.users import Role, User
 
 
 
@@ -54,7 +54,7 @@ def test_an_empty_log_has_bounds_that_resume_from_nothing(store):
 
 def test_the_log_keeps_a_bounded_window(store, monkeypatch):
     monkeypatch.setattr(push_store, "EVENTS_KEPT", 100)
-    monkeypatch.setattr("webui_taskqueue.sqlite_push.EVENTS_KEPT", 100)
+    monkeypatch.setattr("webui_taskqueue.store.sqlite.push.EVENTS_KEPT", 100)
     if isinstance(store, MemoryStore):  # its window is fixed when made
         store.__init__()
     store.add(make("t1"))

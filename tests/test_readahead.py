@@ -8,7 +8,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "extension"))
 
-from webui_taskqueue.readahead import ReadAhead  # noqa: E402
+from webui_taskqueue.scheduling.readahead import ReadAhead  # noqa: E402
 
 
 def settled(readahead, seconds=10.0):

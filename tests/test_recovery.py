@@ -6,12 +6,12 @@ import os
 import pytest
 from PIL import Image
 
-from webui_taskqueue import images as images_module
-from webui_taskqueue.images import ImageStore
-from webui_taskqueue.recovery import recover
-from webui_taskqueue.sqlite_store import SQLiteStore
-from webui_taskqueue.store import RESTART_MESSAGE
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType
+from webui_taskqueue.store import images as images_module
+from webui_taskqueue.store.images import ImageStore
+from webui_taskqueue.store.recovery import recover
+from webui_taskqueue.store.sqlite.store import SQLiteStore
+from webui_taskqueue.store.contract import RESTART_MESSAGE
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType
 
 
 

@@ -11,8 +11,8 @@ import uuid
 import pytest
 from redis_server import RedisServer, require
 
-from webui_taskqueue.quotas import QuotaExceeded
-from webui_taskqueue.tasks import InvalidTransition, Task, TaskStatus, TaskType
+from webui_taskqueue.records.quotas import QuotaExceeded
+from webui_taskqueue.records.tasks import InvalidTransition, Task, TaskStatus, TaskType
 
 
 def make(task_id, owner="ann", created_at=1.0, **kw):
@@ -23,7 +23,7 @@ def make(task_id, owner="ann", created_at=1.0, **kw):
 @pytest.fixture
 def boxes(redis_server):
     """Two stores on one queue (a prefix of their own), as two boxes would open it."""
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     prefix = f"boxes-{uuid.uuid4().hex[:8]}:"
     found = [RedisStore(redis_server.url, prefix=prefix) for _ in range(2)]
@@ -34,7 +34,7 @@ def boxes(redis_server):
 
 def fresh(store):
     """The queued tasks as a box that never read them sees them."""
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     kw = store._redis.connection_pool.connection_kwargs
     other = RedisStore(f"redis://{kw['host']}:{kw['port']}/{kw.get('db', 0)}", prefix=store.prefix)
@@ -58,7 +58,7 @@ def test_a_box_hears_of_work_queued_or_resumed_on_another(boxes):
 
 
 def test_prefixes_keep_queues_apart(redis_server):
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     one, two = RedisStore(redis_server.url, prefix="one-x:"), RedisStore(redis_server.url, prefix="two-x:")
     try:
@@ -183,7 +183,7 @@ def test_times_keep_every_digit(boxes):
 
 def test_a_persistent_server_keeps_the_queue_across_its_restart(tmp_path):
     require()
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     server = RedisServer(tmp_path / "redis", persist=True).start()
     try:
@@ -203,7 +203,7 @@ def test_a_persistent_server_keeps_the_queue_across_its_restart(tmp_path):
 
 
 def test_a_stopped_boxs_task_is_marked_failed_once_by_whoever_notices_first(boxes_of_one_queue):
-    from webui_taskqueue.redis_boxes import stopped_message
+    from webui_taskqueue.store.redis.boxes import stopped_message
 
     a, b, c = boxes_of_one_queue("a"), boxes_of_one_queue("b"), boxes_of_one_queue("c")
     for box in (b, c):
@@ -228,7 +228,7 @@ def test_a_stopped_boxs_task_is_marked_failed_once_by_whoever_notices_first(boxe
 
 
 def test_a_box_that_starts_again_fails_its_own_running_tasks_and_no_others(boxes_of_one_queue):
-    from webui_taskqueue.store import RESTART_MESSAGE
+    from webui_taskqueue.store.contract import RESTART_MESSAGE
 
     a, b = boxes_of_one_queue("a"), boxes_of_one_queue("b")
     b.beat(1.0)
@@ -262,7 +262,7 @@ def test_a_box_goes_on_after_redis_restarts(tmp_path):
     """Redis restarts (persistence on): the box's calls reconnect, its queued copy and its
     listener too (a restart may lose what was published meanwhile: it is woken anyway)."""
     require()
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     server = RedisServer(tmp_path / "redis", persist=True).start()
     box = other = None

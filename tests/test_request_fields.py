@@ -4,7 +4,7 @@ from typing import Any, Dict, List, Optional
 
 from pydantic import Field, create_model
 
-from webui_taskqueue.request_fields import from_model, json_type
+from webui_taskqueue.intake.fields import from_model, json_type
 
 
 def test_types_are_read_from_the_annotations_webui_gives():

@@ -15,9 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webui_taskqueue.scheduler import NEVER, Policy, Queued, checkpoint_key, matches, plan
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType
+from webui_taskqueue.records.checkpoints import checkpoint_key
+from webui_taskqueue.records.tasks import Queued
+from webui_taskqueue.scheduling.policy import NEVER, Policy, matches, plan
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType
 
 GENERATE, SWITCH = 4.0, 10.0
 

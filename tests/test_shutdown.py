@@ -16,9 +16,9 @@ import standin  # noqa: E402
 from standin import checkpoints  # noqa: E402
 from modules import script_callbacks, shared  # noqa: E402
 
-from webui_taskqueue import runtime  # noqa: E402
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
-from webui_taskqueue.webui import WebuiHost  # noqa: E402
+from webui_taskqueue.runtime import lifecycle as runtime  # noqa: E402
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType  # noqa: E402
+from webui_taskqueue.host.webui import WebuiHost  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "extension")
@@ -78,7 +78,7 @@ def run_python(code):
 def test_a_signal_stops_the_queue_then_does_what_it_did_before():
     out = run_python("""
         import os, signal
-        from webui_taskqueue import shutdown
+        from webui_taskqueue.runtime import shutdown
         signal.signal(signal.SIGTERM, lambda s, f: print("webui's handler", flush=True))
         shutdown.install(lambda: print("queue stopped", flush=True))
         os.kill(os.getpid(), signal.SIGTERM)
@@ -92,7 +92,7 @@ def test_a_signal_stops_the_queue_then_does_what_it_did_before():
 def test_the_default_action_of_a_signal_follows_the_stop():
     out = run_python("""
         import os, signal
-        from webui_taskqueue import shutdown
+        from webui_taskqueue.runtime import shutdown
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         shutdown.install(lambda: print("queue stopped", flush=True))
         os.kill(os.getpid(), signal.SIGTERM)
@@ -104,7 +104,7 @@ def test_the_default_action_of_a_signal_follows_the_stop():
 def test_a_second_signal_while_stopping_goes_straight_on():
     out = run_python("""
         import os, signal, time
-        from webui_taskqueue import shutdown
+        from webui_taskqueue.runtime import shutdown
         def stop():
             print("stopping", flush=True)
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C again, while the queue stops
@@ -119,7 +119,7 @@ def test_a_second_signal_while_stopping_goes_straight_on():
 
 def test_exit_without_a_signal_stops_the_queue():
     out = run_python("""
-        from webui_taskqueue import shutdown
+        from webui_taskqueue.runtime import shutdown
         shutdown.install(lambda: print("queue stopped", flush=True))
         print("main ends", flush=True)
     """)

@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from webui_taskqueue.sqlite_store import SQLiteStore
-from webui_taskqueue.store import RESTART_MESSAGE
-from webui_taskqueue.tasks import InvalidTransition, Task, TaskStatus, TaskType
+from webui_taskqueue.store.sqlite.store import SQLiteStore
+from webui_taskqueue.store.contract import RESTART_MESSAGE
+from webui_taskqueue.records.tasks import InvalidTransition, Task, TaskStatus, TaskType
 
 
 
@@ -166,8 +166,8 @@ def test_count_matches_the_lists(store):
 
 # ---- users, keys, limits, secrets ------------------------------------------------------
 
-from webui_taskqueue.quotas import QuotaExceeded  # noqa: E402
-from webui_taskqueue.users import Role, User, UserExists, digest  # noqa: E402
+from webui_taskqueue.records.quotas import QuotaExceeded  # noqa: E402
+from webui_taskqueue.records.users import Role, User, UserExists, digest  # noqa: E402
 
 
 def test_users_are_added_listed_updated_and_named_once(store):
@@ -273,7 +273,7 @@ def test_users_survive_reopening_the_database(tmp_path):
 
 
 def test_a_database_of_the_first_schema_gains_users_and_keeps_its_tasks(tmp_path):
-    from webui_taskqueue.sqlite_store import MIGRATIONS
+    from webui_taskqueue.store.sqlite.store import MIGRATIONS
 
     path = str(tmp_path / "tasks.sqlite3")
     db = sqlite3.connect(path)
@@ -289,7 +289,7 @@ def test_a_database_of_the_first_schema_gains_users_and_keeps_its_tasks(tmp_path
 
 
 def test_a_requests_large_values_are_kept_apart_and_put_back_whole(store):
-    from webui_taskqueue.inputs import describe, join
+    from webui_taskqueue.store.inputs import describe, join
 
     image, mask = "A" * 100_000, "B" * 20_000
     params = {"prompt": "p", "init_images": [image, "small"], "mask": mask,

@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from webui_taskqueue import stores
-from webui_taskqueue.sqlite_store import SQLiteStore
+from webui_taskqueue.store import choose as stores
+from webui_taskqueue.store.sqlite.store import SQLiteStore
 
 
 def settings(**values):
@@ -36,7 +36,7 @@ def test_a_box_is_named_by_the_environment_settings_or_its_host(monkeypatch):
 
 
 def test_open_store_is_sqlite_without_a_url_and_redis_with_one(monkeypatch, tmp_path, redis_server):
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     monkeypatch.delenv(stores.URL_ENV, raising=False)
     found = stores.open_store(str(tmp_path), settings())

@@ -7,7 +7,7 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "extension"))
 
-from webui_taskqueue.thread_options import ThreadOptions, install  # noqa: E402
+from webui_taskqueue.host.thread_options import ThreadOptions, install  # noqa: E402
 
 
 def elsewhere(fn):

@@ -13,10 +13,10 @@ import sqlite3
 
 import pytest
 
-from webui_taskqueue.sqlite_store import MIGRATIONS, SQLiteStore
-from webui_taskqueue.store import RESTART_MESSAGE
-from webui_taskqueue.tasks import TaskStatus
-from webui_taskqueue.users import digest
+from webui_taskqueue.store.sqlite.store import MIGRATIONS, SQLiteStore
+from webui_taskqueue.store.contract import RESTART_MESSAGE
+from webui_taskqueue.records.tasks import TaskStatus
+from webui_taskqueue.records.users import digest
 
 FIXTURES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "schema-*")))
 KEYS = {"tasks": "task_id", "users": "name", "keys": "digest", "flags": "name", "secrets": "name",

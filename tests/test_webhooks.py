@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from webui_taskqueue import webhooks
-from webui_taskqueue.errors import PayloadError
-from webui_taskqueue.memory_store import MemoryStore
-from webui_taskqueue.tasks import Task, TaskType
-from webui_taskqueue.webhooks import Policy, Sender, backoff, sign, url_problem, verify
+from webui_taskqueue.push import webhooks
+from webui_taskqueue.records.errors import PayloadError
+from webui_taskqueue.store.memory import MemoryStore
+from webui_taskqueue.records.tasks import Task, TaskType
+from webui_taskqueue.push.webhooks import Policy, Sender, backoff, sign, url_problem, verify
 
 
 @pytest.mark.parametrize("url, hosts, allowed", [

@@ -1,5 +1,5 @@
-"""`python -m webui_taskqueue users ...`: see cli.py."""
+"""`python -m webui_taskqueue users ...`: see people/cli.py."""
 
-from .cli import main
+from .people.cli import main
 
 raise SystemExit(main())

@@ -28,8 +28,8 @@ sys.path[:0] = [os.path.dirname(HERE), os.path.join(os.path.dirname(os.path.dirn
 
 from contract.client import StandIn  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
-from webui_taskqueue.redis_store import RedisStore  # noqa: E402
-from webui_taskqueue.tasks import InvalidTransition, Task, TaskStatus, TaskType  # noqa: E402
+from webui_taskqueue.store.redis.store import RedisStore  # noqa: E402
+from webui_taskqueue.records.tasks import InvalidTransition, Task, TaskStatus, TaskType  # noqa: E402
 
 KEY = "tq_bench-boxes-admin-key-0123456789"
 STEP_SECONDS, STEPS = 0.05, 10

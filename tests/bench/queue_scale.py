@@ -193,8 +193,8 @@ def finished_tasks(http, since):
 
 def time_pick(store):
     """Planner.next() and store.start on the server's queue, the server stopped."""
-    from webui_taskqueue.planner import Planner
-    from webui_taskqueue.scheduler import Policy
+    from webui_taskqueue.scheduling.planner import Planner
+    from webui_taskqueue.scheduling.policy import Policy
 
     class Host:
         def loaded_checkpoint(self):
@@ -300,11 +300,11 @@ def main():
     finally:
         server.stop()
     if chosen() == "redis":
-        from webui_taskqueue.redis_store import RedisStore
+        from webui_taskqueue.store.redis.store import RedisStore
 
         store, size = RedisStore(os.environ[REDIS_URL_ENV], server.env[REDIS_PREFIX_ENV]), {}
     else:
-        from webui_taskqueue.sqlite_store import SQLiteStore
+        from webui_taskqueue.store.sqlite.store import SQLiteStore
 
         db = os.path.join(server.data_dir, "task-queue", "tasks.sqlite3")
         if not os.path.exists(db):

@@ -40,10 +40,10 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from bench.store_choice import bench_store, chosen as chosen_store  # noqa: E402
 from contract.client import REDIS_URL_ENV  # noqa: E402
-from webui_taskqueue.scheduler import Policy, plan  # noqa: E402
-from webui_taskqueue.speeds import Speeds  # noqa: E402
-from webui_taskqueue.memory_store import MemoryStore  # noqa: E402
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
+from webui_taskqueue.scheduling.policy import Policy, plan  # noqa: E402
+from webui_taskqueue.scheduling.speeds import Speeds  # noqa: E402
+from webui_taskqueue.store.memory import MemoryStore  # noqa: E402
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType  # noqa: E402
 
 GENERATE, SWITCH = 4.0, 10.0
 CHECKPOINTS = ["ck0", "ck1", "ck2"]
@@ -100,7 +100,7 @@ def new_store():
     queue of its own on Redis, the store a shared queue uses (the decisions must match)."""
     if chosen_store() != "redis":
         return MemoryStore()
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     return RedisStore(os.environ[REDIS_URL_ENV], prefix=f"sched-{uuid.uuid4().hex[:12]}:")
 

@@ -27,9 +27,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(os.path.dirname(HERE)), os.path.join(os.path.dirname(os.path.dirname(HERE)), "extension")]
 
 from redis_server import RedisServer  # noqa: E402
-from webui_taskqueue.redis_store import RedisStore  # noqa: E402
-from webui_taskqueue.sqlite_store import SQLiteStore  # noqa: E402
-from webui_taskqueue.tasks import Task, TaskStatus, TaskType  # noqa: E402
+from webui_taskqueue.store.redis.store import RedisStore  # noqa: E402
+from webui_taskqueue.store.sqlite.store import SQLiteStore  # noqa: E402
+from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType  # noqa: E402
 
 USERS = 20
 ROUNDS = 4

@@ -16,7 +16,7 @@ def on_redis(server):
 def tasks(server):
     """task_id -> {status, started_at, finished_at, error, images, infotexts, params}."""
     if on_redis(server):
-        from webui_taskqueue.redis_store import RedisStore
+        from webui_taskqueue.store.redis.store import RedisStore
 
         store = RedisStore(server.env[REDIS_URL_ENV], server.env[REDIS_PREFIX_ENV])
         try:

@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from webui_taskqueue.users import prefix_of
+from webui_taskqueue.records.users import prefix_of
 
 from .client import REDIS_PREFIX_ENV, REDIS_URL_ENV, ROOT, QueueClient
 

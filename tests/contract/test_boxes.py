@@ -22,7 +22,7 @@ def boxes(standin_factory, redis):
 
 
 def test_tasks_sent_to_one_box_run_on_both_each_once(boxes, redis):
-    from webui_taskqueue.redis_store import RedisStore
+    from webui_taskqueue.store.redis.store import RedisStore
 
     a, b = (box.client() for box in boxes)
     sent = {a.submit({"prompt": f"house {i}", "seed": i, "steps": 8, "width": 64, "height": 64,

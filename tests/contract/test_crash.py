@@ -18,7 +18,7 @@ import time
 import httpx
 from PIL import Image
 
-from webui_taskqueue.store import RESTART_MESSAGE
+from webui_taskqueue.store.contract import RESTART_MESSAGE
 
 from . import stored
 

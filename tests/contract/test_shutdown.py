@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from webui_taskqueue.runtime import STOP_MESSAGE, STOP_SECONDS
+from webui_taskqueue.runtime.lifecycle import STOP_MESSAGE, STOP_SECONDS
 
 from . import stored
 

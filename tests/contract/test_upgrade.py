@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from webui_taskqueue.store import RESTART_MESSAGE
+from webui_taskqueue.store.contract import RESTART_MESSAGE
 
 from . import stored
 from .client import QueueClient, model_hash

@@ -23,7 +23,7 @@ import pytest
 
 from contract.client import FINAL, StandIn, model_hash
 from redis_server import RedisServer, require
-from webui_taskqueue.redis_store import RedisStore
+from webui_taskqueue.store.redis.store import RedisStore
 
 KEY = "tq_soak-admin-key-0123456789abcdef"
 PREFIX = "soak:"

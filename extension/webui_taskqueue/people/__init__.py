@@ -1,0 +1,5 @@
+"""Who is calling and what they may do: keys, webui's logins and signed URLs
+(`auth`), managing users (`accounts`), and the owner's command line (`cli`, which
+needs the standard library only).
+
+May import: records, store."""
