@@ -132,12 +132,12 @@ def test_a_name_that_cannot_be_resolved_or_spelled_is_a_problem_not_an_error():
     assert webhooks.url_problem("http://example.org/\n", "") is not None
 
 
-def test_the_readmes_verification_snippet_accepts_ours_and_refuses_forgeries_and_replays():
+def test_the_push_guides_verification_snippet_accepts_ours_and_refuses_forgeries_and_replays():
     import os
     import re
 
-    readme = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")).read()
-    snippet = next(block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "def verify" in block)
+    guide = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "push.md")).read()
+    snippet = next(block for block in re.findall(r"```python\n(.*?)```", guide, re.S) if "def verify" in block)
     scope = {}
     exec(snippet, scope)
     body = json.dumps({"task_id": "t1", "status": "done"}).encode()

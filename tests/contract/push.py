@@ -11,7 +11,7 @@ import httpx
 
 
 def verify(secret, header, body, now=None, tolerance=300):
-    """README's verification snippet, as a receiver would use it."""
+    """The verification snippet of docs/push.md, as a receiver would use it."""
     parts = dict(p.split("=", 1) for p in header.split(","))
     t = int(parts["t"])
     expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()

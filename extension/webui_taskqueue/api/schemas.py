@@ -1,4 +1,4 @@
-"""The JSON shapes of the HTTP API (../../README.md, "API"). Plain pydantic models that
+"""The JSON shapes of the HTTP API (docs/http-api.md). Plain pydantic models that
 read the same under pydantic 1.10 (webui v1.10.1's pin) and pydantic 2."""
 
 from __future__ import annotations

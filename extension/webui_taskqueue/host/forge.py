@@ -1,6 +1,6 @@
 """The boundary with Forge (lllyasviel/stable-diffusion-webui-forge, 2.x: `modules_forge`
 with its `backend`): webui's code paths where Forge kept them (WebuiHost), Forge's own
-where it differs. Like webui.py, one of the only two modules that import `modules`.
+where it differs. With webui.py and webui_request.py, one of the only modules that import `modules`.
 
 Forge loads what `sd_models.model_data.forge_loading_parameters` names, not what the
 options say. Those change only through `main_entry.checkpoint_change` / `modules_change`

@@ -1,7 +1,8 @@
-"""The one boundary with webui: the only module of the package that imports `modules`.
+"""The boundary with webui: with webui_request.py (and forge.py for Forge), the only code
+of the package that imports `modules`.
 
 Everything here follows webui v1.10.1's own code paths. The traps it steps around are
-described where they matter; ../README.md has the summary."""
+described where they matter; docs/inside-webui.md has the summary."""
 
 from __future__ import annotations
 

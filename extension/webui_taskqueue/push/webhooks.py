@@ -57,7 +57,7 @@ def sign(secret: str, body: bytes, t: int) -> str:
 
 
 def verify(secret: str, header: str, body: bytes, now: float, tolerance: float = 300) -> bool:
-    """The receiver's check (README shows the same in a few lines): the body is the one
+    """The receiver's check (docs/push.md shows the same in a few lines): the body is the one
     signed with `secret`, and it was signed within `tolerance` seconds (no replays)."""
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     if not parts.get("t", "").isdigit() or abs(now - int(parts["t"])) > tolerance:

@@ -1,6 +1,6 @@
 """How long things take here, learned from the tasks that ran: seconds per unit of
 work on each checkpoint, and seconds to switch to each checkpoint. ETAs are sums of
-these (README, "ETAs"). Plain data, kept in the store between restarts."""
+these (docs/turns.md, "Positions and ETAs"). Plain data, kept in the store between restarts."""
 
 from __future__ import annotations
 
