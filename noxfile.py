@@ -61,7 +61,7 @@ def _suite(session, name):
     arguments, env = SUITES[name]
     started = time.monotonic()
     try:
-        session.run("pytest", "-q", *arguments, *session.posargs, env=env)
+        session.run("pytest", "-q", "--durations=10", *arguments, *session.posargs, env=env)
     finally:
         session.log(f"suite {name}: {time.monotonic() - started:.0f} s")
 

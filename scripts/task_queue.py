@@ -22,6 +22,7 @@ def _on_app_started(_demo, app):
     shutdown.install(lifecycle.stop)  # SIGINT, SIGTERM and exit: the running task is marked first
 
 
+webui.watch_apps(lifecycle.prepare)  # webui serves before the queue starts: it says it is starting
 script_callbacks.on_ui_settings(lambda: webui.register_settings(lifecycle.SETTINGS))
 script_callbacks.on_app_started(_on_app_started)
 script_callbacks.on_script_unloaded(lifecycle.stop)

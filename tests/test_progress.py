@@ -29,3 +29,19 @@ def test_fraction_counts_batches_and_never_goes_back():
     assert meter.read(snap(4, job_no=1, job_count=2), 2.0).fraction == 0.75
     # a hires pass restarts sampling_step: the fraction holds
     assert meter.read(snap(0, steps=5, job_no=1, job_count=2), 3.0).fraction == 0.75
+
+
+def test_once_the_job_has_ended_the_last_progress_stays_and_never_goes_back():
+    # webui's state after end(): job_count 0 and the step counter where it was left
+    meter = ProgressMeter(10, 1)
+    meter.read(snap(9), now=1.0)
+    after = meter.read(StateSnapshot(0, 0, 0, 10, False), now=2.0)
+    assert (after.step, after.steps, after.fraction) == (10, 10, 1.0)
+
+
+def test_a_job_that_ran_to_its_end_is_complete_whatever_the_last_poll_saw():
+    meter = ProgressMeter(10, 2)
+    meter.read(snap(3, job_no=0, job_count=2), now=1.0)
+    done = meter.completed()
+    assert (done.fraction, done.step, done.steps, done.job_no, done.job_count, done.eta_seconds) == (1.0, 10, 10, 1, 2, 0.0)
+    assert ProgressMeter(20, 1).completed().step == 20  # never polled: the request's steps

@@ -176,3 +176,20 @@ def test_start_is_idempotent_per_app_and_stop_leaves_no_worker(setup, tmp_path):
         assert second is not first and second.worker.is_alive()
     finally:
         runtime.stop()
+
+
+def test_while_a_tasks_images_are_saved_it_still_runs_complete_and_an_interrupt_is_taken(setup, monkeypatch):
+    worker, _ = setup
+    add(worker, "1", "a", steps=4)
+    seen, save = [], worker.images.save
+
+    def slow_save(task_id, *args, **kwargs):  # the window between the job's end and `done`
+        seen.append((worker.progress(task_id), worker.interrupt(task_id), worker.store.get(task_id).status))
+        return save(task_id, *args, **kwargs)
+
+    monkeypatch.setattr(worker.images, "save", slow_save)
+    done = worker.run_once()
+    (progress, interrupted, status), = seen
+    assert status == TaskStatus.RUNNING and interrupted is True
+    assert (progress.step, progress.steps, progress.fraction) == (4, 4, 1.0)
+    assert done.status == TaskStatus.DONE  # nothing was left to stop

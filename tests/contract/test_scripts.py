@@ -43,6 +43,8 @@ def test_the_scripts_route_lists_each_tabs_selectable_and_always_on_scripts_with
     ({"alwayson_scripts": {"no such script": {"args": []}}}, "alwayson_scripts.no such script"),
     ({"alwayson_scripts": {"Prompt matrix": {"args": []}}}, "alwayson_scripts.Prompt matrix"),
     ({"alwayson_scripts": {"Prompt matrix": [1, 2]}}, "alwayson_scripts.Prompt matrix"),
+    ({"alwayson_scripts": {"": {}}}, "alwayson_scripts."),  # webui's lookup answers a tuple for ""
+    ({"alwayson_scripts": {"": {"args": []}}}, "alwayson_scripts."),
     ({"script_args": [1, 2]}, "script_args"),
 ])
 def test_a_script_webui_would_not_run_that_way_is_refused_at_submit_naming_it(target, payload, field):

@@ -2,6 +2,7 @@
 
     python -m standin.server --port P --ckpt-dir D --data-dir D [--extension-dir E]
                              [--step-seconds S] [--disk-seconds S] [--freeze-settings] [--nowebui]
+                             [--start-window S]
     (or: python tests/standin/server.py ...)
 
 Start-up follows webui: flags (an extension's preload.py may add some), its SIGINT handler,
@@ -17,6 +18,7 @@ import logging
 import os
 import sys
 import threading
+import time
 
 if __package__ in (None, ""):  # run as a file: make the `standin` package importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,6 +40,9 @@ def parse_args(argv):
     parser.add_argument("--extension-dir", default=None, help="an extension folder (with scripts/) to load")
     parser.add_argument("--disk-seconds", type=float, default=0.0, help="a slow disk: each fsync and COMMIT waits this long")
     parser.add_argument("--generation-log", default=None, help="append a JSON line to this file as each generation starts and ends")
+    parser.add_argument("--start-window", type=float, default=0.0,
+                        help="with the UI: serve first, as gradio's launch does, and add webui's middleware and API "
+                             "this many seconds later (webui's own start takes seconds there)")
     extension_dir = parser.parse_known_args(argv)[0].extension_dir
     preload = os.path.join(extension_dir or "", "preload.py")
     if extension_dir and os.path.isfile(preload):
@@ -54,7 +59,12 @@ def parse_args(argv):
 def create_app(nowebui):
     app = FastAPI()
     initialize_util.setup_middleware(app)
-    api_middleware(app)  # after the GZip middleware, as webui's Api does (either mode)
+    return add_api(app, nowebui)
+
+
+def add_api(app, nowebui):
+    """webui's create_api: its middleware, after the GZip middleware, then its routes."""
+    api_middleware(app)
 
     # Plain `def` endpoints run in the threadpool, as webui's do, so a request waiting for
     # queue_lock never blocks /sdapi/v1/progress.
@@ -123,7 +133,7 @@ def main(argv=None):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
     flags = {k: v for k, v in vars(args).items()
-             if k not in ("ckpt_dir", "data_dir", "extension_dir", "disk_seconds", "generation_log")}
+             if k not in ("ckpt_dir", "data_dir", "extension_dir", "disk_seconds", "generation_log", "start_window")}
     initialize_util.configure_sigint_handler()
     if args.disk_seconds:
         slowdisk.install(args.disk_seconds)
@@ -142,24 +152,45 @@ def main(argv=None):
     if not args.nowebui:
         script_callbacks.ui_settings_callback()
 
-    app = create_app(args.nowebui)
-    script_callbacks.app_started_callback(None, app)  # no gradio here: demo is None even with the UI
     # logs via the root logger; with the UI, gradio serves at log_level="warning" (no line per
     # request), and webui's api_only at uvicorn's default, which logs each request
-    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_config=None,
-                            log_level=None if args.nowebui else "warning")
+    def server(app):
+        return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_config=None,
+                                             log_level=None if args.nowebui else "warning"))
+
+    if args.start_window and not args.nowebui:
+        # as webui.py with its UI: gradio's launch serves, then webui sets the app up
+        # (setup_middleware), adds its API (create_api) and runs app_started
+        app = FastAPI()
+        serving = server(app)
+        thread = serve_in_thread(serving)
+        while not serving.started and thread.is_alive():
+            time.sleep(0.01)
+        initialize_util.setup_middleware(app)
+        time.sleep(args.start_window)
+        add_api(app, nowebui=False)
+        script_callbacks.app_started_callback(None, app)
+        wait_for_stop(serving, thread)
+        return
+    app = create_app(args.nowebui)
+    script_callbacks.app_started_callback(None, app)  # no gradio here: demo is None even with the UI
     if args.nowebui:
-        uvicorn.Server(config).run()  # as webui's api_only: in the main thread, which takes the signals
+        server(app).run()  # as webui's api_only: in the main thread, which takes the signals
     else:
-        serve_like_gradio(uvicorn.Server(config))
+        serving = server(app)
+        wait_for_stop(serving, serve_in_thread(serving))
 
 
-def serve_like_gradio(server):
-    """As webui.py with its UI: gradio serves from a thread (no signal handlers), the
-    main thread waits for a server command. A "restart" (UI reload) is not reproduced:
-    it stops too."""
+def serve_in_thread(server):
+    """As gradio's launch: the server runs in a thread (no signal handlers)."""
     thread = threading.Thread(target=server.run, name="server", daemon=True)
     thread.start()
+    return thread
+
+
+def wait_for_stop(server, thread):
+    """As webui.py with its UI: the main thread waits for a server command. A "restart"
+    (UI reload) is not reproduced: it stops too."""
     while thread.is_alive():
         if shared.state.wait_for_server_command(timeout=5) in ("stop", "restart"):
             break

@@ -7,13 +7,14 @@ described where they matter; docs/inside-webui.md has the summary."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import types
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from modules import (call_queue, devices, paths_internal, processing, progress, scripts, sd_models, sd_samplers, sd_schedulers,
-                     sd_vae, shared)
+from modules import (call_queue, devices, initialize_util, paths_internal, processing, progress, scripts, sd_models,
+                     sd_samplers, sd_schedulers, sd_vae, shared)
 
 from ..intake.fields import Setting
 from .contract import Checkpoint, Host, Lora, Outcome, Script, StateSnapshot, Style, Upscaler
@@ -161,8 +162,8 @@ class WebuiHost(Host):
         except Exception:  # webui's HTTPException(422), "Script '...' not found"
             errors.append(("script_name", f"no selectable script {script_name!r} on {kind}"))
         for name in alwayson:
-            try:
-                script = api.get_script(name, runner)
+            try:  # webui answers an empty name with (None, None), not a script
+                script = api.get_script(name, runner) if name else None
             except Exception:
                 script = None
             if script is None:
@@ -395,9 +396,43 @@ SECTION = ("task_queue", "Task queue")
 
 
 def register_settings(options: Dict[str, Tuple[Any, str]]) -> None:
-    # webui's Settings page picks a field by itself for text, whole numbers and booleans
-    # only; on a float it raises, and webui does not start. gradio is webui's own import.
+    """The queue's settings in webui's Settings tab, each keeping its default's type.
+
+    webui's Settings page picks a field by itself for text, whole numbers and booleans
+    only; on a float it raises, and webui does not start. Its field for whole numbers is
+    gradio's Number without a precision, which gives floats: once someone applied the
+    settings, config.json and /sdapi/v1/options said 2048.0. So whole numbers get a
+    Number of precision 0, and a float saved that way before is read back whole.
+    gradio is webui's own import."""
     gradio = sys.modules.get("gradio")
     for key, (default, label) in options.items():
-        number = gradio.Number if gradio is not None and isinstance(default, float) else None
-        shared.opts.add_option(key, shared.OptionInfo(default, label, number, section=SECTION))
+        number, args = None, None
+        if gradio is not None and isinstance(default, float):
+            number = gradio.Number
+        elif gradio is not None and isinstance(default, int) and not isinstance(default, bool):
+            number, args = gradio.Number, {"precision": 0}
+        shared.opts.add_option(key, shared.OptionInfo(default, label, number, args, section=SECTION))
+        saved = shared.opts.data.get(key)
+        if type(default) is int and isinstance(saved, float) and saved.is_integer():
+            shared.opts.data[key] = int(saved)
+
+
+def watch_apps(made: Callable[[Any], None]) -> None:
+    """`made(app)` for each app webui serves, as webui sets it up: in its
+    `initialize_util.setup_middleware`, before that adds webui's middleware.
+
+    With its UI, webui serves HTTP from gradio's launch on, then adds its middleware and
+    its API, then the extensions' routes (app_started). A request in between makes
+    starlette build the app's middleware stack, and the next middleware webui adds
+    raises "Cannot add middleware after an application has started": webui exits. At
+    that moment the queue's routes do not exist yet. So the queue is handed the app
+    early (to make adding middleware safe at any time, and to answer that it is
+    starting). Run again on a UI reload, it still wraps webui's own function once."""
+    original = getattr(initialize_util.setup_middleware, "__wrapped__", initialize_util.setup_middleware)
+
+    @functools.wraps(original)
+    def setup_middleware(app):
+        made(app)
+        return original(app)
+
+    initialize_util.setup_middleware = setup_middleware

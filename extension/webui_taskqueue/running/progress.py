@@ -28,9 +28,12 @@ class ProgressMeter:
         self._requested_jobs = max(1, requested_jobs)
         self._first: Optional[tuple] = None  # (time, fraction) when sampling was first seen
         self._fraction = 0.0
+        self._last: Optional[Progress] = None  # the last reading with sampling under way
 
     def read(self, snap: StateSnapshot, now: float) -> Progress:
         started = snap.job_count > 0  # -1 right after begin(), set once the model is loaded
+        if self._last is not None and not (started and snap.sampling_steps):
+            return self._last  # the job ended (its images are being saved): never backwards
         steps = snap.sampling_steps or self._requested_steps
         jobs = snap.job_count if started else self._requested_jobs
         step = min(snap.sampling_step + 1, steps) if started and snap.sampling_steps else 0
@@ -46,4 +49,14 @@ class ProgressMeter:
                 t0, f0 = self._first
                 if self._fraction > f0 and now > t0:
                     eta = (1.0 - self._fraction) * (now - t0) / (self._fraction - f0)
-        return Progress(round(self._fraction, 4), step, steps, job_no, jobs, None if eta is None else round(eta, 2))
+        found = Progress(round(self._fraction, 4), step, steps, job_no, jobs, None if eta is None else round(eta, 2))
+        if started and snap.sampling_steps:
+            self._last = found
+        return found
+
+    def completed(self) -> Progress:
+        """The progress of a job that ran to its end: every step of every batch."""
+        last = self._last
+        steps = last.steps if last is not None else self._requested_steps
+        jobs = last.job_count if last is not None else self._requested_jobs
+        return Progress(1.0, steps, steps, jobs - 1, jobs, 0.0)

@@ -141,7 +141,7 @@ class Worker:
             finished = self.clock()
             if error is not None:
                 self._free_memory()  # out of the except block: its traceback holds the task's tensors
-            requested = self._leave(task)
+            requested = self._leave(task, completed=outcome is not None and not outcome.interrupted)
             self.host.end(task.task_id)
         try:
             recorded = self._record(task, outcome, error, requested, started, finished)
@@ -175,10 +175,12 @@ class Worker:
                 return task
         return None
 
-    def _leave(self, task: Task) -> bool:
+    def _leave(self, task: Task, completed: bool) -> bool:
         with self._switch:
-            # still `running` in the store until recorded: keep answering with its progress
-            self._finishing = (task.task_id, self._meter.read(self.host.snapshot(), self.clock()))
+            # still `running` in the store until recorded: keep answering with its progress,
+            # never behind what a poll was shown (a job that ran to its end: complete)
+            meter = self._meter
+            self._finishing = (task.task_id, meter.completed() if completed else meter.read(self.host.snapshot(), self.clock()))
             self._current = self._meter = None
             requested = task.task_id in self._interrupting
             self._interrupting.discard(task.task_id)
@@ -275,8 +277,12 @@ class Worker:
     # ---- from request threads ------------------------------------------------------
 
     def interrupt(self, task_id: str) -> bool:
-        """Interrupt the task if it is the one running now; False if it is not."""
+        """Interrupt the task if it is the one running now; False if it is not. A task
+        whose images are being saved still runs: it has nothing left to stop, and ends
+        as its job did (an interrupt after the last step does the same)."""
         with self._switch:
+            if self._finishing is not None and self._finishing[0] == task_id:
+                return True
             if self._current is None or self._current.task_id != task_id:
                 return False
             self._interrupting.add(task_id)

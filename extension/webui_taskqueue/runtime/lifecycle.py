@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional, Tuple
 from fastapi.staticfiles import StaticFiles
 
 from ..api import doors
-from ..api.routes import Services, build_router, events, lean, native
+from ..api.routes import Services, build_router, events, lean, native, starting
 from ..api.routes.common import Links
 from ..api.routes.events import task_object
 from ..boxes.images import BoxImages
@@ -135,6 +135,12 @@ STOP_SECONDS = 5.0
 STOP_MESSAGE = "webui was stopped or restarted while this task ran"
 
 
+def prepare(app) -> None:
+    """webui set up an app it serves (gradio's launch, before webui's API): until start(app)
+    the queue answers that it is starting, and webui's own middleware goes in safely."""
+    starting.hold(app)
+
+
 def start(app, host: Host) -> Runtime:
     global _runtime
     with _lock:
@@ -142,6 +148,7 @@ def start(app, host: Host) -> Runtime:
             _runtime = _build(host)
         if app not in _runtime.apps:
             runtime = _runtime
+            starting.release(app)
             app.include_router(build_router(lambda: runtime.services))
             native.install(app, lambda: runtime.services if _runtime is runtime else None)  # ahead of webui's
             events.keep_uncompressed(app)

@@ -248,7 +248,7 @@ class QueueService(Ordering):
         if self.live.interrupt(task_id):
             return self._view(self.store.get(task_id) or task)
         task = self.store.get(task_id) or task
-        raise Conflict(f"task {task_id} is {task.status.value if task.is_final else 'finishing'}")
+        raise Conflict(f"task {task_id} is {task.status.value}")
 
     def delete(self, user: User, task_id: str) -> None:
         task = self._owned(user, task_id)
