@@ -7,6 +7,8 @@ parse HTTP, call one method, shape the answer."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import re
 import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -34,6 +36,17 @@ from ..store.push import Delivery
 from .ordering import Ordering
 from .task_view import TaskView
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENT_SECONDS = 24 * 3600.0
+IDEMPOTENT_TURNS = 100
+_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")  # printable ASCII, no spaces: what clients send (UUIDs)
+
+
+def idempotency_key_problem(key: str) -> Optional[str]:
+    if not _KEY.match(key):
+        return "must be 1 to 255 printable ASCII characters without spaces (a UUID, say)"
+    return None
+
 
 class QueueService(Ordering):
     def __init__(
@@ -59,7 +72,15 @@ class QueueService(Ordering):
 
     # ---- submit ------------------------------------------------------------------------
 
-    def submit(self, user: User, kind: TaskType, body) -> TaskView:
+    def submit(self, user: User, kind: TaskType, body, idempotency_key: Optional[str] = None) -> TaskView:
+        """Queue a task. With an `idempotency_key`, the same key from the same person within
+        a day answers with the task its first submit made (`replayed`), whatever the body:
+        a client whose connection died before the answer retries without making two."""
+        task_id, earlier = uuid.uuid4().hex, None
+        if idempotency_key is not None:
+            task_id, earlier = self._idempotent(user, idempotency_key)
+            if earlier is not None:
+                return dataclasses.replace(self._view(earlier), replayed=True)
         body, callback_url = take_callback(body, self.webhooks().hosts, default_callback(self.store, user.name))
         params = check(kind.value, body, self.limits(), self.fields(kind.value), self.host.setting,
                        lambda given: self.host.apply_infotext(kind.value, given))
@@ -72,10 +93,16 @@ class QueueService(Ordering):
                                        self.store.usage(user.name, now))
         if errors:
             raise PayloadError(errors)
-        task = Task(task_id=uuid.uuid4().hex, type=kind, owner=user.name, checkpoint=checkpoint, vae=vae,
+        task = Task(task_id=task_id, type=kind, owner=user.name, checkpoint=checkpoint, vae=vae,
                     params=params, created_at=now, sort_order=now, work=work_of(params),
                     size=f"{params.get('width', 512)}x{params.get('height', 512)}", callback_url=callback_url)
-        self.store.add(task, max_queued=limits["max_queued"], max_per_hour=limits["max_per_hour"])
+        try:
+            self.store.add(task, max_queued=limits["max_queued"], max_per_hour=limits["max_per_hour"])
+        except KeyError:  # the same key's first submit, a moment ahead of this one
+            earlier = self.store.get(task_id)
+            if idempotency_key is None or earlier is None:
+                raise
+            return dataclasses.replace(self._view(earlier), replayed=True)
         self.planner.invalidate()
         view = self._view(task)  # its place at submission, before the worker may take it
         self.worker.notify()
@@ -271,6 +298,23 @@ class QueueService(Ordering):
         return {"paused": paused}
 
     # ---- helpers ---------------------------------------------------------------------------
+
+    def _idempotent(self, user: User, key: str) -> Tuple[str, Optional[Task]]:
+        """(the task id this person's key names, the task its first submit made within a
+        day, if it is still there). The id is derived from the person and the key, so two
+        submits with one key can never both be stored, on any store or box."""
+        problem = idempotency_key_problem(key)
+        if problem:
+            raise PayloadError([{"loc": ["header", IDEMPOTENCY_HEADER], "msg": problem, "type": "value_error"}])
+        now = self.clock()
+        for turn in range(IDEMPOTENT_TURNS):  # a key used again after a day names a new task
+            task_id = hashlib.sha256(f"{user.name}\0{key}\0{turn}".encode()).hexdigest()[:32]
+            task = self.store.get(task_id)
+            if task is None:
+                return task_id, None
+            if task.owner == user.name and now - task.created_at < IDEMPOTENT_SECONDS:
+                return task_id, task
+        raise Conflict(f"{IDEMPOTENCY_HEADER} {key!r} was used for {IDEMPOTENT_TURNS} days of tasks: take a new one")
 
     def _owned(self, user: User, task_id: str) -> Task:
         task = self.store.get(task_id)

@@ -22,3 +22,4 @@ class TaskView:
     ahead: Optional[int] = None  # tasks that will run before it, the running one included
     eta: Optional[float] = None  # seconds until it is expected to be done
     callback: Optional[Delivery] = None  # its webhook, when it has a callback_url
+    replayed: bool = False  # a submit's answer given again for its Idempotency-Key

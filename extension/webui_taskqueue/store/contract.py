@@ -30,7 +30,7 @@ class Store(LiveStore, PushStore):
 
     def add(self, task: Task, max_queued: Optional[int] = None, max_per_hour: Optional[int] = None) -> None:
         """Enqueue, checking the owner's counting limits in the same atomic step
-        (QuotaExceeded). Every add counts towards the owner's last hour, even if the
+        (QuotaExceeded); KeyError when a task of that id exists, nothing written. Every add counts towards the owner's last hour, even if the
         task is deleted later. The request's large values are kept apart (`inputs`):
         tasks read back carry a reference in their place."""
         raise NotImplementedError

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...intake.limits import Limits
 from ...intake.payload import json_schema
 from ...records.tasks import TaskType
+from ...service.queue import IDEMPOTENCY_HEADER
 from .. import schemas
 from .common import (
     BODY,
@@ -38,11 +39,15 @@ MAX_OFFSET = 10**9  # beyond any queue; keeps the number within what SQLite take
 def build(get_services: Callable, caller: Callable, resource_caller: Callable, services: Callable[[], Services]) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["tasks"], route_class=QueueRoute)
 
-    async def submit(kind: TaskType, request: Request, services: Services, who: Caller) -> JSONResponse:
+    async def submit(kind: TaskType, request: Request, services: Services, who: Caller, key: Optional[str]) -> JSONResponse:
         body = await read_json(request, services.queue.limits().max_body_mb, "max_body_mb")
-        view = await run_in_threadpool(services.queue.submit, who.user, kind, body)
+        view = await run_in_threadpool(services.queue.submit, who.user, kind, body, key)
         accepted = {"task_id": view.task.task_id, "status": view.task.status.value, "position": view.position}
-        return JSONResponse(accepted, status_code=202)
+        return JSONResponse(accepted, status_code=202, headers={"Idempotent-Replayed": "true"} if view.replayed else None)
+
+    idempotency = Header(None, alias=IDEMPOTENCY_HEADER, description=(
+        "a key of the client's (a UUID): the same key from the same person within a day answers with the task "
+        "its first submit made (header Idempotent-Replayed: true), so a retry never makes a second"))
 
     limits, openapi = _documented_limits(services), FastAPI().openapi_version  # "3.0.2" with webui's FastAPI
     fields = services().queue.fields  # webui's request fields, read as the routes are built
@@ -50,15 +55,17 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
 
     @router.post("/txt2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
                  openapi_extra=body_doc(with_callback(json_schema("txt2img", fields("txt2img"), limits, openapi), openapi)))
-    async def txt2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+    async def txt2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller),
+                      idempotency_key: Optional[str] = idempotency):
         """Queue a txt2img task: webui's /sdapi/v1/txt2img payload plus `checkpoint` and `vae`."""
-        return await submit(TaskType.TXT2IMG, request, services, who)
+        return await submit(TaskType.TXT2IMG, request, services, who, idempotency_key)
 
     @router.post("/img2img", status_code=202, response_model=schemas.TaskAccepted, responses=submit_errors,
                  openapi_extra=body_doc(with_callback(json_schema("img2img", fields("img2img"), limits, openapi), openapi)))
-    async def img2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+    async def img2img(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller),
+                      idempotency_key: Optional[str] = idempotency):
         """Queue an img2img task: webui's /sdapi/v1/img2img payload plus `checkpoint` and `vae`."""
-        return await submit(TaskType.IMG2IMG, request, services, who)
+        return await submit(TaskType.IMG2IMG, request, services, who, idempotency_key)
 
     @router.get("/tasks", response_model=schemas.TasksPublic, responses=answers(422))
     def list_tasks(

@@ -176,7 +176,10 @@ class SQLiteStore(MemoryLive, SQLiteUsers, SQLitePush, Store):
             if max_queued or max_per_hour:
                 oldest = db.execute("SELECT MIN(at) FROM submissions WHERE owner=?", (task.owner,)).fetchone()[0]
                 check_quota(self._usage(db, task.owner, now), max_queued, max_per_hour, oldest, now)
-            db.execute(f"INSERT INTO tasks ({','.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+            try:
+                db.execute(f"INSERT INTO tasks ({','.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+            except sqlite3.IntegrityError:
+                raise KeyError(f"task {task.task_id} exists") from None
             db.executemany("INSERT INTO inputs (task_id, idx, data) VALUES (?, ?, ?)",
                            [(task.task_id, i, blob) for i, blob in enumerate(blobs)])
             db.execute("INSERT INTO submissions (owner, at) VALUES (?, ?)", (task.owner, now))
