@@ -11,17 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ..records import quotas
 from ..records.errors import PayloadError, error
-from ..records.users import (
-    KeyInfo,
-    Role,
-    User,
-    UserExists,
-    digest,
-    limits_problem,
-    name_problem,
-    new_key,
-    prefix_of,
-)
+from ..records.users import KeyInfo, Role, User, UserExists, digest, limits_problem, name_problem, new_key, prefix_of
 from ..store.contract import Store
 from ..store.push import DEFAULT_CALLBACK
 from .auth import Forbidden

@@ -13,10 +13,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .contract import Store
-from .redis.store import (  # the `redis` package is imported only by a RedisStore
-    DEFAULT_PREFIX,
-    RedisStore,
-)
+from .redis.store import DEFAULT_PREFIX, RedisStore  # the `redis` package is imported only by a RedisStore
 from .sqlite.store import SQLiteStore
 
 URL_ENV = "TASK_QUEUE_REDIS_URL"

@@ -9,13 +9,7 @@ import secrets
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..records.tasks import (
-    InvalidTransition,
-    Queued,
-    Task,
-    TaskStatus,
-    check_transition,
-)
+from ..records.tasks import InvalidTransition, Queued, Task, TaskStatus, check_transition
 from ..records.users import KeyInfo, Usage, User, UserExists
 from .contract import HOUR, Store, check_quota
 from .inputs import split as split_inputs

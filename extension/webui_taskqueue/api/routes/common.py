@@ -14,25 +14,13 @@ from typing import Any, Callable, List, Optional, Type, TypeVar
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from fastapi.security import (
-    APIKeyHeader,
-    HTTPAuthorizationCredentials,
-    HTTPBasic,
-    HTTPBasicCredentials,
-    HTTPBearer,
-)
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ...intake import json_body
 from ...people.accounts import AccountConflict, Accounts, UnknownUser
-from ...people.auth import (
-    OPEN_MODE_USER,
-    SIGNED_URL_USER,
-    Authenticator,
-    Forbidden,
-    Unauthorized,
-)
+from ...people.auth import OPEN_MODE_USER, SIGNED_URL_USER, Authenticator, Forbidden, Unauthorized
 from ...records.errors import Conflict, NotFound, PayloadError, error
 from ...records.quotas import QuotaExceeded
 from ...records.tasks import TaskStatus

@@ -13,18 +13,7 @@ from ...intake.payload import json_schema
 from ...records.tasks import TaskType
 from ...service.queue import IDEMPOTENCY_HEADER
 from .. import schemas
-from .common import (
-    BODY,
-    PARAMS,
-    PREFIX,
-    Caller,
-    QueueRoute,
-    Services,
-    answers,
-    body_doc,
-    read_json,
-    statuses,
-)
+from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers, body_doc, read_json, statuses
 from .events import with_callback
 
 IMAGE_ERRORS = answers(404, 422, s404="no such task or image, or not yours; or the box that made it cannot be reached",

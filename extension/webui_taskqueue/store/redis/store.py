@@ -20,15 +20,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
-from ...records.tasks import (
-    TRANSITIONS,
-    InvalidTransition,
-    Queued,
-    Task,
-    TaskStatus,
-    TaskType,
-    check_transition,
-)
+from ...records.tasks import TRANSITIONS, InvalidTransition, Queued, Task, TaskStatus, TaskType, check_transition
 from ...records.users import Usage
 from .. import push as push_store
 from ..contract import HOUR, Store, check_quota

@@ -15,14 +15,7 @@ import sqlite3
 import threading
 from typing import Dict, Iterator, List, Optional
 
-from ...records.tasks import (
-    InvalidTransition,
-    Queued,
-    Task,
-    TaskStatus,
-    TaskType,
-    check_transition,
-)
+from ...records.tasks import InvalidTransition, Queued, Task, TaskStatus, TaskType, check_transition
 from ...records.users import Usage
 from ..contract import HOUR, Store, check_quota
 from ..inputs import split as split_inputs
