@@ -13,8 +13,8 @@ import sys
 import types
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from modules import (call_queue, devices, initialize_util, paths_internal, processing, progress, scripts, sd_models,
-                     sd_samplers, sd_schedulers, sd_vae, shared)
+from modules import (call_queue, devices, paths_internal, processing, progress, scripts, sd_models, sd_samplers, sd_schedulers,
+                     sd_vae, shared)
 
 from ..intake.fields import Setting
 from .contract import Checkpoint, Host, Lora, Outcome, Script, StateSnapshot, Style, Upscaler
@@ -428,6 +428,10 @@ def watch_apps(made: Callable[[Any], None]) -> None:
     that moment the queue's routes do not exist yet. So the queue is handed the app
     early (to make adding middleware safe at any time, and to answer that it is
     starting). Run again on a UI reload, it still wraps webui's own function once."""
+    try:
+        from modules import initialize_util  # webui 1.6 on; before it, nothing to watch
+    except ImportError:
+        return
     original = getattr(initialize_util.setup_middleware, "__wrapped__", initialize_util.setup_middleware)
 
     @functools.wraps(original)
