@@ -88,6 +88,7 @@ class Stream:
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         self.events, self.status, self._response = [], None, None
+        self.frames = []  # every event's fields as sent, strings (id, event, data)
         self.patience = 600 if client.real else 60  # a real webui's CPU steps take seconds, more on a busy machine
         self._http = httpx.Client(base_url=client.url, headers=headers, timeout=httpx.Timeout(60, read=None))
         self._opened = threading.Event()
@@ -111,6 +112,8 @@ class Stream:
                     if self._stop:
                         return
                     if line == "":
+                        if "data" in event:
+                            self.frames.append(dict(event))
                         if "event" in event:
                             self.events.append((int(event["id"]), event["event"], json.loads(event["data"])))
                         event = {}

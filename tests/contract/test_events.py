@@ -3,8 +3,11 @@ sees, in the same order; other users' tasks never reach it; a client that drops 
 comes back with Last-Event-ID gets exactly what a client that stayed got; without it,
 a snapshot of the open tasks comes first."""
 
+import json
 import threading
 import time
+
+import jsonschema_rs  # (schemathesis brings it)
 
 from .client import FINAL
 from .push import Stream
@@ -146,3 +149,41 @@ def test_open_streams_do_not_hold_up_stopping_the_server(standin_factory):
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_every_event_the_stream_sends_fits_the_document(admin, people):
+    """The OpenAPI document describes one event (`event`, `id`, `data`) and the JSON of each
+    kind's data: what the stream sends of a task's whole life, snapshot and replay
+    included, fits it."""
+    ann, _ = people
+    doc = admin.get("/openapi.json").json()["paths"]["/queue/v1/events"]["get"]["responses"]["200"]
+    schema = doc["content"]["text/event-stream"]["schema"]
+    data_schemas = schema["x-data-schemas"]
+    event_schema = {k: v for k, v in schema.items() if not k.startswith("x-")}
+    ann.post("/queue/v1/txt2img", json=SMALL)  # open when the second stream starts: its snapshot
+    stream = Stream(ann)
+    try:
+        task_id = ann.submit(SMALL)
+        stream.wait_for(task_id, "final")
+        replay = Stream(ann, last_event_id=stream.events[0][0])  # resumed after the first
+        try:
+            replay.wait_for(task_id, "final")
+            frames = stream.frames + replay.frames
+        finally:
+            replay.close()
+        snapshot = Stream(ann)
+        try:
+            deadline = time.monotonic() + 30
+            while not snapshot.frames and time.monotonic() < deadline:
+                time.sleep(0.05)
+            frames += snapshot.frames
+        finally:
+            snapshot.close()
+    finally:
+        stream.close()
+    kinds = set()
+    for frame in frames:
+        jsonschema_rs.validate(event_schema, frame)
+        jsonschema_rs.validate(data_schemas[frame["event"]], json.loads(frame["data"]))
+        kinds.add(frame["event"])
+    assert {"submitted", "started", "progress", "final"} <= kinds, kinds

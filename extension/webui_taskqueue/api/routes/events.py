@@ -20,9 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from ...people.auth import Forbidden
 from ...push.webhooks import MAX_URL, URL_PATTERN
 from ...records.errors import NotFound
-from ...records.tasks import TaskStatus
+from ...records.tasks import FINAL_STATUSES, TaskStatus
 from ...records.users import Role, User
-from ...store.push import FINAL, PREVIEW, STARTED, SUBMITTED, Event
+from ...store.push import FINAL, KINDS, POSITION, PREVIEW, PROGRESS, STARTED, SUBMITTED, Event
 from .. import schemas
 from .common import PREFIX, Caller, Links, QueueRoute, Services, answers
 
@@ -31,10 +31,45 @@ RETRY_MS = 2000  # how soon a browser's EventSource reconnects
 SNAPSHOT_MOST = 500
 STREAM_PATH = f"{PREFIX}/events"
 
+
+def _object(required: List[str], **properties: Any) -> Dict[str, Any]:
+    return {"type": "object", "required": required, "properties": {"task_id": {"type": "string"}, **properties}}
+
+
+_WHOLE, _SNAPSHOT = {"type": "integer", "minimum": 0}, {"type": "boolean", "description": "part of the snapshot"}
+# What each event's `data:` holds (JSON): for a generated client, and checked against
+# every event the stream sends (tests/contract/test_events.py)
+DATA_SCHEMAS = {
+    SUBMITTED: _object(["task_id", "status"], status={"enum": ["queued"]}, snapshot=_SNAPSHOT),
+    POSITION: _object(["task_id", "status", "position", "ahead"], status={"enum": ["queued"]},
+                      position={"type": "integer", "minimum": 1}, ahead=_WHOLE),
+    STARTED: _object(["task_id", "status"], status={"enum": ["running"]}, snapshot=_SNAPSHOT),
+    PROGRESS: _object(["task_id", "status", "fraction", "step", "steps", "job_no", "job_count", "eta_seconds"],
+                      status={"enum": ["running"]}, fraction={"type": "number", "minimum": 0, "maximum": 1},
+                      step=_WHOLE, steps=_WHOLE, job_no=_WHOLE, job_count=_WHOLE,
+                      eta_seconds={"type": ["number", "null"], "minimum": 0}),
+    PREVIEW: _object(["task_id", "step", "url"], step=_WHOLE, url={"type": "string"}),
+    FINAL: {**_object(["task_id", "status"], status={"enum": sorted(s.value for s in FINAL_STATUSES)},
+                      deleted={"type": "boolean", "description": "deleted since: no task object"}),
+            "description": "the task object, as GET /tasks/{task_id} answers it"},
+}
+# One event of the stream (each frame's fields, as a client parses them); the `retry:`
+# frame and the `:` keep-alive comments carry no data
+EVENT_SCHEMA = {
+    "type": "object", "required": ["event", "id", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": list(KINDS)},
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "send it back as Last-Event-ID to resume"},
+        "data": {"type": "string", "pattern": "^[{].*[}]$",
+                 "description": "JSON, by `event`: see `x-data-schemas`"},
+    },
+    "x-data-schemas": DATA_SCHEMAS,
+}
 STREAM_DOC = {
-    200: {"description": "`text/event-stream`: `id:`, `event:` (submitted, position, started, progress, "
-                         "preview, final) and `data:` (JSON with `task_id`; `final` carries the task object)",
-          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    200: {"description": "`text/event-stream`: events with `id:`, `event:` (submitted, position, started, progress, "
+                         "preview, final) and `data:` (JSON with `task_id`; `final` carries the task object); the "
+                         "schema describes one event",
+          "content": {"text/event-stream": {"schema": EVENT_SCHEMA}}},
     **answers(403, 422, s403="`all=true` is for admins"),
 }
 
