@@ -1,7 +1,7 @@
 """Test setup: the package from extension/, and the stand-in webui from tests/standin.
 
 The stand-in's fake `modules` package is importable in every test; nothing in the
-package proper may import it except the boundary (test_boundary.py checks that)."""
+package proper may import it except the host boundary (test_layers.py checks that)."""
 
 import os
 import sys

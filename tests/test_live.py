@@ -1,4 +1,4 @@
-"""The live records over every store (live_store.py), and the box that publishes them
+"""The live records over every store (store/live.py), and the box that publishes them
 and the one that reads them (live.py) on a real redis-server: no threads, no sleeps."""
 
 import dataclasses

@@ -13,7 +13,7 @@ from .held import paused  # noqa: F401 (a fixture)
 from .test_native import door, native, short  # noqa: F401 (door: a fixture)
 
 Q = "/queue/v1"
-RECHECK_SECONDS = 5.0  # routes/native.py: a door that missed its task's final event reads it this often
+RECHECK_SECONDS = 5.0  # api/routes/native.py: a door that missed its task's final event reads it this often
 
 
 def call_in_thread(http, payload):
