@@ -160,7 +160,6 @@ def test_every_event_the_stream_sends_fits_the_document(admin, people):
     schema = doc["content"]["text/event-stream"]["schema"]
     data_schemas = schema["x-data-schemas"]
     event_schema = {k: v for k, v in schema.items() if not k.startswith("x-")}
-    ann.post("/queue/v1/txt2img", json=SMALL)  # open when the second stream starts: its snapshot
     stream = Stream(ann)
     try:
         task_id = ann.submit(SMALL)
@@ -171,14 +170,17 @@ def test_every_event_the_stream_sends_fits_the_document(admin, people):
             frames = stream.frames + replay.frames
         finally:
             replay.close()
-        snapshot = Stream(ann)
+        admin.post("/queue/v1/queue/pause")  # a task still open when a stream starts: in its snapshot
         try:
-            deadline = time.monotonic() + 30
-            while not snapshot.frames and time.monotonic() < deadline:
-                time.sleep(0.05)
-            frames += snapshot.frames
+            waiting = ann.submit(SMALL)
+            snapshot = Stream(ann)
+            try:
+                snapshot.wait_for(waiting, "submitted")
+                frames += snapshot.frames
+            finally:
+                snapshot.close()
         finally:
-            snapshot.close()
+            admin.post("/queue/v1/queue/resume")
     finally:
         stream.close()
     kinds = set()
@@ -187,3 +189,4 @@ def test_every_event_the_stream_sends_fits_the_document(admin, people):
         jsonschema_rs.validate(data_schemas[frame["event"]], json.loads(frame["data"]))
         kinds.add(frame["event"])
     assert {"submitted", "started", "progress", "final"} <= kinds, kinds
+    assert any(json.loads(frame["data"]).get("snapshot") for frame in frames)
