@@ -105,6 +105,8 @@ class QueueService(Ordering):
             return dataclasses.replace(self._view(earlier), replayed=True)
         self.planner.invalidate()
         view = self._view(task)  # its place at submission, before the worker may take it
+        if view.position is None:  # a free worker took it that moment: it runs
+            view = self._view(self.store.get(task_id) or task)
         self.worker.notify()
         return view
 
