@@ -27,6 +27,10 @@ def test_the_same_key_answers_with_the_first_task_and_makes_no_second(people):
     assert again.json()["task_id"] == first.json()["task_id"]
     assert count(ann) == before
     assert ann.task(first.json()["task_id"])["params"]["prompt"] == "a house"  # the first submit's
+    # a retry that could not be queued is refused as any submit is
+    refused = ann.post("/queue/v1/txt2img", json=small(width=100), headers={KEY: key})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "width"], refused.text
+    assert count(ann) == before
 
 
 def test_a_key_is_each_persons_own(people):

@@ -74,17 +74,22 @@ class QueueService(Ordering):
 
     def submit(self, user: User, kind: TaskType, body, idempotency_key: Optional[str] = None) -> TaskView:
         """Queue a task. With an `idempotency_key`, the same key from the same person within
-        a day answers with the task its first submit made (`replayed`), whatever the body:
-        a client whose connection died before the answer retries without making two."""
+        a day answers with the task its first submit made (`replayed`): a client whose
+        connection died before the answer retries without making two. A retry is checked
+        as any submit is (a request that could not be queued is refused, replayed or not);
+        its limits are not counted again."""
+        if idempotency_key is not None and idempotency_key_problem(idempotency_key):
+            raise PayloadError([{"loc": ["header", IDEMPOTENCY_HEADER], "msg": idempotency_key_problem(idempotency_key),
+                                 "type": "value_error"}])
+        body, callback_url = take_callback(body, self.webhooks().hosts, default_callback(self.store, user.name))
+        params = check(kind.value, body, self.limits(), self.fields(kind.value), self.host.setting,
+                       lambda given: self.host.apply_infotext(kind.value, given))
+        checkpoint, vae = self._resolve(kind, params)
         task_id, earlier = uuid.uuid4().hex, None
         if idempotency_key is not None:
             task_id, earlier = self._idempotent(user, idempotency_key)
             if earlier is not None:
                 return dataclasses.replace(self._view(earlier), replayed=True)
-        body, callback_url = take_callback(body, self.webhooks().hosts, default_callback(self.store, user.name))
-        params = check(kind.value, body, self.limits(), self.fields(kind.value), self.host.setting,
-                       lambda given: self.host.apply_infotext(kind.value, given))
-        checkpoint, vae = self._resolve(kind, params)
         now = self.clock()
         limits = self.limits_of(user)
         loads = [checkpoint] + [self.host.resolve_checkpoint(params[k]) or params[k]
@@ -305,9 +310,6 @@ class QueueService(Ordering):
         """(the task id this person's key names, the task its first submit made within a
         day, if it is still there). The id is derived from the person and the key, so two
         submits with one key can never both be stored, on any store or box."""
-        problem = idempotency_key_problem(key)
-        if problem:
-            raise PayloadError([{"loc": ["header", IDEMPOTENCY_HEADER], "msg": problem, "type": "value_error"}])
         now = self.clock()
         for turn in range(IDEMPOTENT_TURNS):  # a key used again after a day names a new task
             task_id = hashlib.sha256(f"{user.name}\0{key}\0{turn}".encode()).hexdigest()[:32]
