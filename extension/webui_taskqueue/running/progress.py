@@ -32,13 +32,14 @@ class ProgressMeter:
 
     def read(self, snap: StateSnapshot, now: float) -> Progress:
         started = snap.job_count > 0  # -1 right after begin(), set once the model is loaded
-        if self._last is not None and not (started and snap.sampling_steps):
+        sampling = started and bool(snap.sampling_steps)
+        if self._last is not None and not sampling:
             return self._last  # the job ended (its images are being saved): never backwards
         steps = snap.sampling_steps or self._requested_steps
         jobs = snap.job_count if started else self._requested_jobs
-        step = min(snap.sampling_step + 1, steps) if started and snap.sampling_steps else 0
+        step = min(snap.sampling_step + 1, steps) if sampling else 0
         job_no = min(max(snap.job_no, 0), jobs - 1)
-        if started and snap.sampling_steps:
+        if sampling:
             # never backwards (a hires pass restarts the step count)
             self._fraction = max(self._fraction, min(1.0, (job_no + step / steps) / jobs))
         eta = None
@@ -50,7 +51,7 @@ class ProgressMeter:
                 if self._fraction > f0 and now > t0:
                     eta = (1.0 - self._fraction) * (now - t0) / (self._fraction - f0)
         found = Progress(round(self._fraction, 4), step, steps, job_no, jobs, None if eta is None else round(eta, 2))
-        if started and snap.sampling_steps:
+        if sampling:
             self._last = found
         return found
 

@@ -78,9 +78,9 @@ class QueueService(Ordering):
         connection died before the answer retries without making two. A retry is checked
         as any submit is (a request that could not be queued is refused, replayed or not);
         its limits are not counted again."""
-        if idempotency_key is not None and idempotency_key_problem(idempotency_key):
-            raise PayloadError([{"loc": ["header", IDEMPOTENCY_HEADER], "msg": idempotency_key_problem(idempotency_key),
-                                 "type": "value_error"}])
+        problem = None if idempotency_key is None else idempotency_key_problem(idempotency_key)
+        if problem:
+            raise PayloadError([{"loc": ["header", IDEMPOTENCY_HEADER], "msg": problem, "type": "value_error"}])
         body, callback_url = take_callback(body, self.webhooks().hosts, default_callback(self.store, user.name))
         params = check(kind.value, body, self.limits(), self.fields(kind.value), self.host.setting,
                        lambda given: self.host.apply_infotext(kind.value, given))
@@ -89,7 +89,7 @@ class QueueService(Ordering):
         if idempotency_key is not None:
             task_id, earlier = self._idempotent(user, idempotency_key)
             if earlier is not None:
-                return dataclasses.replace(self._view(earlier), replayed=True)
+                return self._replayed(earlier)
         now = self.clock()
         limits = self.limits_of(user)
         loads = [checkpoint] + [self.host.resolve_checkpoint(params[k]) or params[k]
@@ -107,7 +107,7 @@ class QueueService(Ordering):
             earlier = self.store.get(task_id)
             if idempotency_key is None or earlier is None:
                 raise
-            return dataclasses.replace(self._view(earlier), replayed=True)
+            return self._replayed(earlier)
         self.planner.invalidate()
         view = self._view(task)  # its place at submission, before the worker may take it
         if view.position is None:  # a free worker took it that moment: it runs
@@ -305,6 +305,9 @@ class QueueService(Ordering):
         return {"paused": paused}
 
     # ---- helpers ---------------------------------------------------------------------------
+
+    def _replayed(self, earlier: Task) -> TaskView:
+        return dataclasses.replace(self._view(earlier), replayed=True)
 
     def _idempotent(self, user: User, key: str) -> Tuple[str, Optional[Task]]:
         """(the task id this person's key names, the task its first submit made within a
