@@ -19,8 +19,11 @@ function emit(event) {
   for (const fn of listeners) fn(event);
 }
 
+/** A task's view, newer than what is kept; a live view of a task already seen final
+ * is an old answer that arrived late (a poll sent while it ran) and is dropped. */
 export function upsert(task) {
   const before = tasks.get(task.task_id) || null;
+  if (before && !isLive(before) && isLive(task)) return;
   tasks.set(task.task_id, task);
   if (!before && total !== null) total += 1; // new on the server too (a page load resets it)
   emit({ type: 'upsert', task, before });

@@ -157,8 +157,7 @@ class Publisher:
                     self.images.delete(task_id)
 
     def run_once(self) -> None:
-        task_id = self.worker.running_id()
-        progress = self.worker.progress(task_id) if task_id else None
+        task_id, progress = self.worker.running()
         if progress is None:
             return
         if self._owner[0] != task_id:

@@ -164,8 +164,7 @@ class EventHub:
     def _live(self, now: float, followed: Callable[[str], bool]) -> List[NewEvent]:
         """The live events due now, of owners someone follows (idle streams: none)."""
         live: List[NewEvent] = []
-        running = self.worker.running_id()
-        progress = self.worker.progress(running) if running else None
+        running, progress = self.worker.running()
         if running and self._owner[0] != running:
             task = self.store.get(running)
             self._owner = (running, task.owner if task else "")

@@ -311,6 +311,14 @@ class Worker:
         with self._switch:
             return self._current.task_id if self._current else None
 
+    def running(self) -> Tuple[Optional[str], Optional[Progress]]:
+        """(id, progress) of the task whose job runs now, read together; (None, None)
+        once it is being recorded: nothing told of it live may follow its final event."""
+        with self._switch:
+            if self._current is None:
+                return None, None
+            return self._current.task_id, self._meter.read(self.host.snapshot(), self.clock())
+
     def progress(self, task_id: str) -> Optional[Progress]:
         with self._switch:
             if self._current is not None and self._current.task_id == task_id:
