@@ -22,6 +22,9 @@ FUZZER = ["schemathesis"]
 # the Redis store's client (a queue several boxes share); the tests start their own
 # redis-server (Debian's package, which .ci/run installs)
 REDIS = ["redis"]
+# the clients people call webui's API with, whose call sequences the contract suite
+# makes (tests/contract/test_own_settings.py)
+CLIENTS = ["webuiapi"]
 DEPENDENCY_SETS = {
     # what webui v1.10.1 pins (requirements_versions.txt) and what fastapi 0.94 allows
     "webui-1.10.1": ["fastapi==0.94.0", "starlette==0.26.1", "pydantic==1.10.21", "httpx==0.24.1", "Pillow==9.5.0"],
@@ -55,7 +58,7 @@ PLAN = {
 
 
 def _install(session, deps, *extra):
-    session.install(*STANDIN, *FUZZER, *REDIS, *DEPENDENCY_SETS[deps], *extra)
+    session.install(*STANDIN, *FUZZER, *REDIS, *CLIENTS, *DEPENDENCY_SETS[deps], *extra)
 
 
 def _suite(session, name):

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from .conftest import STANDIN_ADMIN_KEY
 from .held import paused  # noqa: F401 (a fixture)
 
 Q = "/queue/v1"
@@ -232,7 +233,8 @@ def test_a_client_that_leaves_cancels_its_queued_task(admin, people, paused, doo
 
 
 def test_with_webui_s_api_auth_its_names_are_the_callers(standin_factory):
-    server = standin_factory(step_seconds=0.05, extra_args=["--api-auth", "ann:pw-a,bob:pw-b"]).start()
+    server = standin_factory(step_seconds=0.05, extra_args=["--api-auth", "ann:pw-a,bob:pw-b"],
+                             admin_key=STANDIN_ADMIN_KEY).start()
     ann, bob = (httpx.Client(base_url=server.url, auth=auth, timeout=60) for auth in (("ann", "pw-a"), ("bob", "pw-b")))
     with ann, bob, httpx.Client(base_url=server.url, timeout=60) as nobody:
         r = ann.post(f"{Q}/txt2img", json={"prompt": "a long one", "width": 64, "height": 64, "steps": 60})
@@ -247,7 +249,10 @@ def test_with_webui_s_api_auth_its_names_are_the_callers(standin_factory):
         assert bob.get("/sdapi/v1/progress").json()["state"]["job"] == ""
         assert bob.post("/sdapi/v1/interrupt").status_code == 409
         assert ann.get("/sdapi/v1/progress").json()["state"]["job"] == f"task-queue {task_id}"
-        assert ann.post("/sdapi/v1/options", json={"task_queue_native_door": True}).status_code == 200
+        r = ann.post("/sdapi/v1/options", json={"task_queue_native_door": True})  # a person: not the box's to change
+        assert r.status_code == 403 and "task_queue_native_door" in r.json()["detail"], r.text
+        r = ann.post("/sdapi/v1/options", json={"task_queue_native_door": True}, headers={"X-API-Key": STANDIN_ADMIN_KEY})
+        assert r.status_code == 200, r.text  # an admin of the queue (with webui's --api-auth too)
         r = bob.post("/sdapi/v1/txt2img", json=short(server))  # waits for ann's task, then runs as bob's
         assert r.status_code == 200 and len(r.json()["images"]) == 1, r.text
         assert ann.get(f"{Q}/tasks/{task_id}").json()["status"] == "done"

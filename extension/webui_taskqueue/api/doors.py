@@ -19,6 +19,7 @@ from fastapi import HTTPException
 
 from ..host.contract import Host
 from ..people.auth import Unauthorized
+from ..people.settings import NotPersonal
 from ..records.errors import NotFound, PayloadError
 from ..records.tasks import Task, TaskStatus
 from ..records.users import Role, User
@@ -86,12 +87,13 @@ class Native:
 
     def caller(self, key: Optional[str], basic: Optional[Tuple[str, str]]) -> Optional[User]:
         """The queue user a native request speaks for: its queue key, else its --api-auth
-        name (a user of that name, or of role user), else, while the door is open, the
-        door's user. None: nobody the queue knows (wrong credentials, or none)."""
+        name (a user of that name, or of role user), else the user named for keyless
+        calls (never an admin's power: once the queue has users, an anonymous caller is
+        that person). None: nobody the queue knows (wrong credentials, or none)."""
         try:
             return self.auth.caller(key, basic)
         except Unauthorized:
-            if key or basic or not self.door_open():
+            if key or basic:
                 return None
         name = str(self._setting(DOOR_USER) or "").strip()
         return (self.store.get_user(name) or User(name, Role.USER)) if name else None
@@ -154,6 +156,64 @@ class Native:
     def refusal() -> str:
         return (f"a task of the queue is running: only its owner or an admin of the queue may stop it, "
                 f"with {INTERRUPT_ROUTE}")
+
+    # ---- a person's own settings (people/settings.py) --------------------------------
+
+    def personal(self, user: Optional[User]) -> bool:
+        """Whether `user`'s settings are their own (not the box's): a person, not an admin."""
+        return user is not None and self.queue.personal.applies(user)
+
+    def options_shown(self, user: Optional[User], answer: Dict[str, Any]) -> Dict[str, Any]:
+        """webui's options answer as `user` sees it: their own values in place of the
+        box's, and the queue's whole-number settings as whole numbers (webui's model
+        turns every int into a float)."""
+        out = dict(answer)
+        for name, value in out.items():
+            if name.startswith("task_queue_") and type(value) is float and value.is_integer():
+                setting = self.host.setting(name)
+                if setting is not None and type(setting.default) is int:
+                    out[name] = int(value)
+        if self.personal(user):
+            own = self.queue.personal.own(user).values
+            out.update({k: v for k, v in own.items() if k in out})
+        return out
+
+    def options_change(self, user: User, body: Dict[str, Any]) -> None:
+        """A person's POST /sdapi/v1/options: the keys they keep for themselves are
+        stored as theirs; others may only repeat the box's value (a client writing
+        back the whole object), else NotPersonal names them. Nothing is stored unless
+        all of it may be."""
+        personal = self.queue.personal
+        keys = set(personal.keys())
+        mine = {k: v for k, v in body.items() if k in keys}
+        foreign = []
+        for name, value in body.items():
+            if name in keys:
+                continue
+            setting = self.host.setting(name)
+            if setting is not None and not _same(setting.value, value):
+                foreign.append((name, "is the box's setting, which only an admin of the queue may change; "
+                                      f"yours are {', '.join(sorted(keys))}"))
+        if foreign:
+            raise NotPersonal(foreign)
+        if mine:
+            try:
+                personal.change(user, mine)
+            except PayloadError as e:  # named as the options body names them
+                raise PayloadError([{**p, "loc": ["body", *p["loc"][2:]]} for p in e.errors]) from None
+
+    def native_body(self, user: Optional[User], body: Dict[str, Any]) -> Dict[str, Any]:
+        """A native txt2img/img2img that webui runs itself (the door closed), with the
+        caller's own settings as its override_settings where it sets none."""
+        if not self.personal(user) or not isinstance(body.get("override_settings") or {}, dict):
+            return body
+        own = self.queue.personal.own(user).values
+        if not own:
+            return body
+        overrides = dict(body.get("override_settings") or {})
+        for name, value in own.items():
+            overrides.setdefault(name, value)
+        return {**body, "override_settings": overrides, "override_settings_restore_afterwards": True}
 
     # ---- the door ----------------------------------------------------------------------
 
@@ -224,6 +284,14 @@ def task_error(message: str) -> Dict[str, Any]:
     (a task's error reads "<Type>: <text>", as the worker records it)."""
     name, sep, _ = message.partition(": ")
     return {"error": name if sep and name.isidentifier() else "RuntimeError", "detail": "", "body": "", "errors": message}
+
+
+def _same(box: Any, given: Any) -> bool:
+    """A value written back as it was read (webui's options answer whole numbers as
+    floats: 2048.0 is 2048; true is not 1)."""
+    if isinstance(box, bool) or isinstance(given, bool):
+        return box is given
+    return box == given
 
 
 def _is_hex(text: str) -> bool:

@@ -263,10 +263,15 @@ class MePublic(Model):
     keys: List[KeyInfoPublic] = []
     webhook_secret: Optional[str] = None  # signs your webhooks (X-Queue-Signature)
     callback_url: Optional[str] = None  # where your tasks' final states go when a task names none
+    settings: Dict[str, Any] = {}  # the settings you keep for yourself, as they apply (yours, else the box's)
+    settings_notes: Dict[str, str] = {}  # why a value of yours is not used now
 
 
 class MeUpdate(Model):
-    callback_url: Optional[str] = Field(..., description="your default callback URL (null: none)")
+    callback_url: Optional[str] = Field(None, description="your default callback URL (null: none)")
+    settings: Optional[Dict[str, Any]] = Field(
+        None, description="settings to keep as yours (keys: those of `settings` in GET /me; a null value: "
+                          "the box's default again); not for admins, whose settings are the box's")
 
 
 class WebhookSecret(Model):

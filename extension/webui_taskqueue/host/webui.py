@@ -104,7 +104,7 @@ class WebuiHost(Host):
         args = info.component_args if isinstance(info.component_args, dict) else {}
         numbers = {k: args.get(k) for k in ("minimum", "maximum", "step") if isinstance(args.get(k), (int, float))}
         api = not (getattr(info, "restrict_api", False) or getattr(info, "do_not_save", False))
-        return Setting(default=info.default, api=api, **numbers)
+        return Setting(default=info.default, api=api, value=shared.opts.data.get(name, info.default), **numbers)
 
     def data_dir(self) -> str:
         return os.path.join(paths_internal.data_path, "task-queue")

@@ -40,6 +40,7 @@ class Setting:
     minimum: Optional[float] = None  # its slider's range and step, when it has one
     maximum: Optional[float] = None
     step: Optional[float] = None
+    value: Any = None  # the box's value now (its default until changed)
 
 
 # The queue's own fields, on top of webui's.

@@ -159,13 +159,13 @@ def _overrides(overrides: Dict[str, Any], settings: Optional[Settings]) -> List[
             field = "checkpoint" if key == "sd_model_checkpoint" else "vae"
             errors.append(error("override_settings", f"{key} is set with the {field!r} field"))
             continue
-        problem = None if settings is None else _setting_problem(settings(key), key, value)
+        problem = None if settings is None else setting_problem(settings(key), key, value)
         if problem:
             errors.append({"loc": ["body", "override_settings", key], "msg": problem, "type": "value_error"})
     return errors
 
 
-def _setting_problem(setting: Optional[Setting], key: str, value: Any) -> Optional[str]:
+def setting_problem(setting: Optional[Setting], key: str, value: Any) -> Optional[str]:
     """Why webui would not take `value` for this setting (it would fail, or silently
     ignore it, only when the task runs), or None."""
     if setting is None:

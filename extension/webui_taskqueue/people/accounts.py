@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ..records import quotas
 from ..records.errors import PayloadError, error
-from ..records.users import KeyInfo, Role, User, UserExists, digest, limits_problem, name_problem, new_key, prefix_of
+from ..records.users import SETTINGS_STATE, KeyInfo, Role, User, UserExists, digest, limits_problem, name_problem, new_key, prefix_of
 from ..store.contract import Store
 from ..store.push import DEFAULT_CALLBACK
 from .auth import Forbidden
@@ -83,7 +83,8 @@ class Accounts:
         if user.is_admin and self.store.count_users(Role.ADMIN) == 1 and self.store.count_users() > 1:
             raise AccountConflict(f"{name} is the last admin while other users exist; make another admin first")
         cancelled = self.store.delete_user(name, self.clock())
-        self.store.set_state(DEFAULT_CALLBACK + name, None)  # a new user of that name starts without a webhook
+        self.store.set_state(DEFAULT_CALLBACK + name, None)  # a new user of that name starts afresh:
+        self.store.set_state(SETTINGS_STATE + name, None)  # no webhook, no settings of their own
         return cancelled
 
     # ---- a user's own keys (or an admin's for anyone) ----------------------------------

@@ -20,6 +20,9 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 # Per-user limits (API.md "Limits"). A user's own value of None means "the default for
 # everyone" (webui Settings > Task queue); an effective value of None means "no limit".
+# where a person's own settings are kept in the store's state (+ their name): people/settings.py
+SETTINGS_STATE = "settings:"
+
 LIMIT_NAMES = ("max_queued", "max_per_hour", "max_steps", "max_pixels", "max_images", "checkpoints")
 
 

@@ -25,6 +25,7 @@ from ..boxes.view import Boxes, ThisBox
 from ..host.contract import Host
 from ..intake.payload import Limits
 from ..people.accounts import Accounts
+from ..people import settings as personal
 from ..people.auth import Authenticator
 from ..push.events import EventHub
 from ..push.webhooks import Policy as WebhookPolicy
@@ -73,6 +74,7 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_callback_retry_seconds": (10.0, "Webhooks: seconds before the second try, doubled for each try after it (at most an hour)"),
     "task_queue_callback_timeout": (10.0, "Webhooks: seconds one try may wait for the receiver"),
     **doors.SETTINGS,  # webui's own API: the guard, and the door into the queue
+    **personal.SETTINGS,  # what each person keeps for themselves
     **stores.SETTINGS,  # a queue shared by several boxes through Redis
 }
 

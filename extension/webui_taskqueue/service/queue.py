@@ -19,6 +19,7 @@ from ..intake import fields as request_fields
 from ..intake.images import decode_input
 from ..intake.payload import Limits, check
 from ..people.auth import Forbidden
+from ..people.settings import Personal
 from ..push.webhooks import Policy as WebhookPolicy
 from ..push.webhooks import default_callback, take_callback
 from ..records import quotas
@@ -68,6 +69,7 @@ class QueueService(Ordering):
         self.store, self.host, self.worker, self.images, self.planner = store, host, worker, images, planner
         self.limits, self.user_limits, self.clock, self.webhooks = limits, user_limits, clock, webhooks
         self.live, self.box_images = LiveView(store, worker), box_images
+        self.personal = Personal(store, host)
         self._fields: Dict[str, request_fields.Fields] = {}
 
     # ---- submit ------------------------------------------------------------------------
@@ -81,6 +83,8 @@ class QueueService(Ordering):
         problem = None if idempotency_key is None else idempotency_key_problem(idempotency_key)
         if problem:
             raise PayloadError([{"loc": ["header", IDEMPOTENCY_HEADER], "msg": problem, "type": "value_error"}])
+        if isinstance(body, dict):
+            body = self.personal.fill(user, body)
         body, callback_url = take_callback(body, self.webhooks().hosts, default_callback(self.store, user.name))
         params = check(kind.value, body, self.limits(), self.fields(kind.value), self.host.setting,
                        lambda given: self.host.apply_infotext(kind.value, given))

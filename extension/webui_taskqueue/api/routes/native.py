@@ -8,8 +8,11 @@ goes to webui to refuse.
   that answer as webui gives it with no job running (nothing of the task in it).
 - POST /internal/progress: another's task id is asked for as an id webui does not know.
 - POST /sdapi/v1/interrupt and /skip: webui's own, unless another's task runs: 409.
+- GET and POST /sdapi/v1/options: a person (not an admin) reads and sets their own
+  checkpoint, VAE, CLIP skip, ... (people/settings.py); the box's stay as they are.
 - POST /sdapi/v1/txt2img and /img2img (the door, when open): a task of the caller,
-  answered when final in webui's shape; a client that leaves cancels it while queued."""
+  answered when final in webui's shape; a client that leaves cancels it while queued.
+  With the door closed webui runs it, with the caller's own settings."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
 
+from ...people.settings import NotPersonal
 from ...records.errors import PayloadError
 from ...records.quotas import QuotaExceeded
 from ...records.tasks import TaskStatus, TaskType
@@ -126,14 +130,57 @@ def stopper(interrupt: bool) -> Handler:
     return stop
 
 
+# ---- a person's own settings ---------------------------------------------------------------
+
+async def options_read(native: Native, inner: BaseRoute, scope, receive, send) -> None:
+    """webui's answer, with the caller's own settings in place of the box's."""
+    key, basic = credentials(Request(scope).headers)
+    if native.webui_refuses(basic):
+        return await inner.handle(scope, receive, send)
+    status, headers, body = await _capture(inner, scope, receive)
+    if status != 200:
+        return await _replay(status, headers, body, send)
+    user = await run_in_threadpool(native.caller, key, basic)
+    answer = await run_in_threadpool(native.options_shown, user, json.loads(body))
+    await JSONResponse(answer)(scope, receive, send)
+
+
+async def options_write(native: Native, inner: BaseRoute, scope, receive, send) -> None:
+    """An admin's (or an open queue's) change is webui's: the box's defaults. A
+    person's is theirs alone (Native.options_change)."""
+    request = Request(scope, receive)
+    key, basic = credentials(request.headers)
+    if native.webui_refuses(basic):
+        return await inner.handle(scope, receive, send)
+    user = await run_in_threadpool(native.caller, key, basic)
+    if user is not None and not native.personal(user):
+        return await inner.handle(scope, receive, send)
+    if user is None:
+        why = "a queue API key (X-API-Key) or webui's --api-auth credentials are needed, and valid"
+        return await JSONResponse(http_error(401, why), status_code=401,
+                                  headers={"WWW-Authenticate": "Basic"})(scope, receive, send)
+    try:
+        body = await read_json(request, native.queue.limits().max_body_mb, "max_body_mb")
+        if not isinstance(body, dict):
+            raise PayloadError([{"loc": ["body"], "msg": "the body must be a JSON object", "type": "type_error"}])
+        await run_in_threadpool(native.options_change, user, body)
+    except PayloadError as e:
+        return await JSONResponse({"detail": e.errors}, status_code=e.status_code)(scope, receive, send)
+    except NotPersonal as e:
+        return await JSONResponse(http_error(403, str(e)), status_code=403)(scope, receive, send)
+    await JSONResponse(None)(scope, receive, send)  # webui's set_config answers null
+
+
 # ---- the door ------------------------------------------------------------------------------
 
 def door(kind: TaskType) -> Handler:
     async def queued(native: Native, inner: BaseRoute, scope, receive, send) -> None:
         request = Request(scope, receive)
         key, basic = credentials(request.headers)
-        if not native.door_open() or native.webui_refuses(basic):
+        if native.webui_refuses(basic):
             return await inner.handle(scope, receive, send)
+        if not native.door_open():
+            return await _native_run(native, inner, key, basic, scope, receive, send)
         user = await run_in_threadpool(native.caller, key, basic)
         if user is None:
             why = "a queue API key (X-API-Key) or webui's --api-auth credentials are needed, and valid"
@@ -158,6 +205,23 @@ def door(kind: TaskType) -> Handler:
         await JSONResponse(answer, status_code=status)(scope, receive, send)
 
     return queued
+
+
+async def _native_run(native: Native, inner: BaseRoute, key, basic, scope, receive, send) -> None:
+    """The door closed: webui runs the call itself, with the caller's own settings."""
+    user = await run_in_threadpool(native.caller, key, basic)
+    if not native.personal(user):
+        return await inner.handle(scope, receive, send)
+    raw = await Request(scope, receive).body()
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None  # webui refuses it
+    if isinstance(body, dict):
+        changed = await run_in_threadpool(native.native_body, user, body)
+        if changed is not body:
+            raw = json.dumps(changed).encode()
+    await inner.handle(_with_length(scope, len(raw)), _replay_body(raw, receive), send)
 
 
 async def _wait(native: Native, user, task_id: str, receive):
@@ -215,6 +279,8 @@ ROUTES: List[Tuple[str, str, Handler]] = [
     ("/internal/progress", "POST", internal_progress),
     ("/sdapi/v1/interrupt", "POST", stopper(interrupt=True)),
     ("/sdapi/v1/skip", "POST", stopper(interrupt=False)),
+    ("/sdapi/v1/options", "GET", options_read),
+    ("/sdapi/v1/options", "POST", options_write),
     ("/sdapi/v1/txt2img", "POST", door(TaskType.TXT2IMG)),
     ("/sdapi/v1/img2img", "POST", door(TaskType.IMG2IMG)),
 ]

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ...push.webhooks import default_callback, set_default_callback
+from ...records.errors import PayloadError, error
 from .. import schemas
 from .common import (
     BODY,
@@ -37,15 +38,32 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
         secret that signs your webhooks and your default callback URL."""
         return _me(services, who)
 
-    @router.patch("/me", response_model=schemas.MePublic, responses=answers(*BODY),
+    @router.patch("/me", response_model=schemas.MePublic, responses=answers(403, *BODY),
                   openapi_extra=body_doc(model_schema(schemas.MeUpdate)))
     async def update_me(request: Request, services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Your default callback URL: where the final state of each task of yours goes
-        when the task names no `callback_url` (null: none). Checked as a task's is."""
-        body = parse_model(schemas.MeUpdate, await read_json(request))
-        hosts = services.queue.webhooks().hosts
-        await run_in_threadpool(set_default_callback, services.queue.store, who.user.name, body.callback_url, hosts)
-        return await run_in_threadpool(_me, services, who)
+        when the task names no `callback_url` (null: none), checked as a task's is; and
+        the settings you keep for yourself (checkpoint, VAE, CLIP skip, ...): every task
+        of yours that names none of its own runs with them. Each field given is
+        changed, the others stay; a refused field changes nothing."""
+        raw = await read_json(request)
+        body = parse_model(schemas.MeUpdate, raw)
+        if not raw:
+            raise PayloadError([error(None, "give callback_url and/or settings")])
+        queue = services.queue
+
+        def change():
+            if "settings" in raw:
+                if body.settings is None:
+                    raise PayloadError([error("settings", "must be an object")])
+                queue.personal.check(who.user, body.settings)
+            if "callback_url" in raw:
+                set_default_callback(queue.store, who.user.name, body.callback_url, queue.webhooks().hosts)
+            if "settings" in raw:
+                queue.personal.change(who.user, body.settings)
+            return _me(services, who)
+
+        return await run_in_threadpool(change)
 
     @router.post("/users", status_code=201, response_model=schemas.KeyCreated, responses=answers(403, 409, *BODY, s409=TAKEN),
                  openapi_extra=body_doc(model_schema(schemas.UserCreate)))
@@ -103,5 +121,7 @@ def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
 
 def _me(services: Services, who: Caller) -> dict:
     store, name = services.queue.store, who.user.name
+    own = services.queue.personal.own(who.user)
     return {**schemas.me_public(services.accounts.me(who.user)),
-            "webhook_secret": store.webhook_secret(name), "callback_url": default_callback(store, name)}
+            "webhook_secret": store.webhook_secret(name), "callback_url": default_callback(store, name),
+            "settings": services.queue.personal.shown(who.user), "settings_notes": own.notes}
