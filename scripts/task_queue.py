@@ -11,14 +11,29 @@ _PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 if _PACKAGE_DIR not in sys.path:
     sys.path.insert(0, _PACKAGE_DIR)
 
-from modules import script_callbacks  # noqa: E402
+from modules import script_callbacks, scripts  # noqa: E402
 
-from webui_taskqueue.host import choose, webui  # noqa: E402
+from webui_taskqueue.host import choose, webui, webui_page  # noqa: E402
 from webui_taskqueue.runtime import lifecycle, shutdown  # noqa: E402
 
 
-def _on_app_started(_demo, app):
-    lifecycle.start(app, choose.select())  # the host is decided by the first start; a UI reload keeps it
+class OwnSettings(scripts.Script):
+    """A Generate on webui's page runs with its person's own settings (checkpoint, VAE,
+    CLIP skip, ...) where the job sets none itself. No controls of its own."""
+
+    def title(self):
+        return "Task queue: each person's own settings"
+
+    def show(self, is_img2img):
+        return scripts.AlwaysVisible
+
+    def before_process(self, p, *args):
+        webui_page.before_process(p)
+
+
+def _on_app_started(demo, app):
+    # the host is decided by the first start; a UI reload keeps it
+    lifecycle.start(app, choose.select(), demo)
     shutdown.install(lifecycle.stop)  # SIGINT, SIGTERM and exit: the running task is marked first
 
 

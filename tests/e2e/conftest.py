@@ -19,33 +19,16 @@ if TESTS not in sys.path:
 
 from contract.client import QueueClient, StandIn  # noqa: E402
 
-try:  # the test modules take `expect` from here, so that they import without playwright
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - skipped below with a message
-    expect = sync_playwright = None
+from browser import expect, launch, missing, sync_playwright  # noqa: E402,F401 (expect: for the tests)
 
-CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-# keep the browser off the network and quiet: nothing but the server under test
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 380, "height": 800}
-
-
-def _missing():
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return f"e2e: no chromium at {CHROMIUM} (apt-get install chromium, or set E2E_CHROMIUM)"
-    if sync_playwright is None:
-        return "e2e: playwright is not installed (pip install playwright; no `playwright install` needed)"
-    return None
 
 
 def pytest_runtest_setup(item):
     """Skip before any stand-in server is started; fail instead where the browser is
     required (E2E_REQUIRED=1, as .ci/run sets it)."""
-    reason = _missing()
+    reason = missing()
     if reason and os.environ.get("E2E_REQUIRED"):
         pytest.fail(reason)
     if reason:
@@ -55,7 +38,7 @@ def pytest_runtest_setup(item):
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as p:
-        found = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        found = launch(p)
         yield found
         found.close()
 

@@ -132,8 +132,9 @@ class XYZPlot(scripts.Script):
 
 
 def install():
-    """Fill webui's two script runners, as webui does when it builds its UI."""
-    classes = (Tint, PromptMatrix, XYZPlot)
+    """Fill webui's two script runners, as webui does when it builds its UI: these
+    scripts, then the extensions' (scripts.extension_classes)."""
+    classes = (Tint, PromptMatrix, XYZPlot, *scripts.extension_classes)
     scripts.scripts_txt2img.initialize_scripts(False, classes)
     scripts.scripts_img2img.initialize_scripts(True, classes)
 

@@ -43,6 +43,9 @@ def parse_args(argv):
     parser.add_argument("--start-window", type=float, default=0.0,
                         help="with the UI: serve first, as gradio's launch does, and add webui's middleware and API "
                              "this many seconds later (webui's own start takes seconds there)")
+    parser.add_argument("--page", action="store_true",
+                        help="build webui's page with gradio (standin/page.py) and serve through gradio's launch, "
+                             "as webui does; needs gradio")
     extension_dir = parser.parse_known_args(argv)[0].extension_dir
     preload = os.path.join(extension_dir or "", "preload.py")
     if extension_dir and os.path.isfile(preload):
@@ -133,7 +136,7 @@ def main(argv=None):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
     flags = {k: v for k, v in vars(args).items()
-             if k not in ("ckpt_dir", "data_dir", "extension_dir", "disk_seconds", "generation_log", "start_window")}
+             if k not in ("ckpt_dir", "data_dir", "extension_dir", "disk_seconds", "generation_log", "start_window", "page")}
     initialize_util.configure_sigint_handler()
     if args.disk_seconds:
         slowdisk.install(args.disk_seconds)
@@ -158,6 +161,9 @@ def main(argv=None):
         return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_config=None,
                                              log_level=None if args.nowebui else "warning"))
 
+    if args.page and not args.nowebui:
+        serve_page(args.port)
+        return
     if args.start_window and not args.nowebui:
         # as webui.py with its UI: gradio's launch serves, then webui sets the app up
         # (setup_middleware), adds its API (create_api) and runs app_started
@@ -179,6 +185,27 @@ def main(argv=None):
     else:
         serving = server(app)
         wait_for_stop(serving, serve_in_thread(serving))
+
+
+def serve_page(port):
+    """As webui.py with its UI: the page is built, gradio's launch serves it (with the
+    logins of --gradio-auth), then webui sets the app up, adds its API and runs the
+    app_started callbacks; the main thread waits for a server command."""
+    from standin import page
+
+    demo = page.create_ui()
+    demo.queue(64)
+    auth = list(initialize_util.get_gradio_auth_creds()) or None
+    app, _, _ = demo.launch(server_name="127.0.0.1", server_port=port, auth=auth, prevent_thread_lock=True,
+                            quiet=True, app_kwargs={"docs_url": "/docs", "redoc_url": "/redoc"})
+    app.user_middleware = [x for x in app.user_middleware if x.cls.__name__ != "CORSMiddleware"]
+    initialize_util.setup_middleware(app)
+    add_api(app, nowebui=False)
+    script_callbacks.app_started_callback(demo, app)
+    while shared.state.wait_for_server_command(timeout=5) not in ("stop", "restart"):
+        pass
+    print("Stopping server...")
+    demo.close()
 
 
 def serve_in_thread(server):

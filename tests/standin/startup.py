@@ -1,6 +1,7 @@
 """Starting (and, for tests, resetting) the stand-in the way webui starts: flags, settings
 from config.json, the opts callbacks, the checkpoint and VAE lists, then the model."""
 
+import inspect
 import os
 import sys
 
@@ -58,6 +59,7 @@ def reset(ckpt_dir, data_dir, **flags):
     progress.finished_tasks.clear()
     progress.recorded_results.clear()
     script_callbacks.clear_callbacks()
+    scripts.extension_classes.clear()
     sd_samplers.get_sampler_and_scheduler.cache_clear()
     sd_samplers.set_samplers()
     forge_mode.apply(cmd_opts.forge)
@@ -110,9 +112,19 @@ def load_extension_scripts(extension_dir):
         try:
             sys.path = [extension_dir] + sys.path
             scripts.current_basedir = extension_dir
-            script_loading.load_module(path)
+            module = script_loading.load_module(path)
         except Exception:
             errors.report(f"Error loading script: {filename}", exc_info=True)
+            continue
         finally:
             sys.path = syspath
             scripts.current_basedir = os.getcwd()
+        # as webui's register_scripts_from_module: every Script subclass the file holds
+        found = [c for c in vars(module).values()
+                 if inspect.isclass(c) and issubclass(c, scripts.Script) and c is not scripts.Script]
+        scripts.extension_classes += found
+        if found:  # webui loads scripts before it builds its UI: the runners again, with them
+            builtin_scripts.install()
+            infotext_utils.paste_fields.clear()
+            if not shared.cmd_opts.nowebui:
+                ui.create_ui()

@@ -10,6 +10,7 @@ and answers in webui's own shape once the task is done."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import binascii
 import hmac
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -34,8 +35,9 @@ SETTINGS = {
                   "only to its owner and admins, its interrupt and skip never stop another's task"),
     DOOR: (False, "Queue webui's own /sdapi/v1/txt2img and img2img: each call runs as a task of its caller, "
                   "in fair turns and within the caller's limits, and answers as webui does"),
-    DOOR_USER: ("api", "The queue user of native calls that send neither a queue key nor webui's --api-auth "
-                       "name (empty: such calls are refused while the door is open)"),
+    DOOR_USER: ("api", "The person that native calls sending neither a queue key nor webui's --api-auth name are, "
+                       "once the queue has users: their tasks, limits and own settings, never an admin's power "
+                       "(empty: such calls are refused where the queue decides)"),
 }
 INTERRUPT_ROUTE = "POST /queue/v1/tasks/{task_id}/interrupt"
 
@@ -96,7 +98,10 @@ class Native:
             if key or basic:
                 return None
         name = str(self._setting(DOOR_USER) or "").strip()
-        return (self.store.get_user(name) or User(name, Role.USER)) if name else None
+        if not name:
+            return None
+        found = self.store.get_user(name)  # its limits; its role never: keyless is never an admin
+        return dataclasses.replace(found, role=Role.USER) if found is not None else User(name, Role.USER)
 
     # ---- the guard ---------------------------------------------------------------------
 
@@ -190,8 +195,8 @@ class Native:
         for name, value in body.items():
             if name in keys:
                 continue
-            setting = self.host.setting(name)
-            if setting is not None and not _same(setting.value, value):
+            setting = self.host.setting(name)  # None, or not changed by the API: webui ignores it too
+            if setting is not None and setting.api and not _same(setting.value, value):
                 foreign.append((name, "is the box's setting, which only an admin of the queue may change; "
                                       f"yours are {', '.join(sorted(keys))}"))
         if foreign:

@@ -119,6 +119,14 @@ class Host:
     def data_dir(self) -> str:
         raise NotImplementedError
 
+    def page_login(self) -> bool:
+        """Whether webui's page asks for a login (--gradio-auth): its names are people."""
+        return False
+
+    def share_page(self, page_ui: Any, page: Any) -> None:
+        """Make the settings on webui's page (its gradio Blocks) each person's own
+        (host/webui_page.py; `page`: its Page)."""
+
     def api_credentials(self) -> Dict[str, str]:
         """webui's --api-auth names and passwords; empty when it runs without."""
         raise NotImplementedError

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import sys
 import types
@@ -20,7 +21,9 @@ from ..intake.fields import Setting
 from .contract import Checkpoint, Host, Lora, Outcome, Script, StateSnapshot, Style, Upscaler
 from ..intake.images import decode_image
 from ..intake import fields as request_fields
-from . import thread_options, webui_request
+from . import thread_options, webui_page, webui_request
+
+log = logging.getLogger(__name__)
 
 # Fields of our request that are not arguments of webui's processing classes.
 _NOT_PROCESSING_ARGS = {
@@ -108,6 +111,13 @@ class WebuiHost(Host):
 
     def data_dir(self) -> str:
         return os.path.join(paths_internal.data_path, "task-queue")
+
+    def page_login(self) -> bool:
+        return bool(getattr(shared.cmd_opts, "gradio_auth", None) or getattr(shared.cmd_opts, "gradio_auth_path", None))
+
+    def share_page(self, page_ui: Any, page: Any) -> None:
+        count = webui_page.share(page_ui, page, shared.opts, shared.opts.dumpjson)
+        log.info("task queue: %d of webui's settings handlers now keep each person's own", count)
 
     def api_credentials(self) -> Dict[str, str]:
         # as webui's Api.__init__ reads --api-auth: "name:password,name2:password2"

@@ -1,11 +1,13 @@
 """Who is calling, and URLs that carry their own permission.
 
-Open mode: no users in the store and webui has no `--api-auth`, so everyone is the one
-admin user `default`, as in stock webui. Otherwise every request needs one of:
+Open mode: no users in the store and webui has no `--api-auth` and no page login, so
+everyone is the one admin user `default`, as in stock webui. Otherwise every request
+needs one of:
 - an API key of the queue (`Authorization: Bearer <key>` or `X-API-Key: <key>`);
 - webui's own `--api-auth` credentials (HTTP Basic): each name is a user of role `user`
   (or of the role a queue user of the same name has), so an owner who protected
-  webui's API never gets an unprotected queue next to it.
+  webui's API never gets an unprotected queue next to it;
+- the session cookie of webui's page login (`--gradio-auth`): that name, likewise.
 
 Signed URLs let the page show an image in `<img src>`, which cannot send a header: an
 HMAC over (task, kind of resource, index, expiry) with a secret kept in the store. A
@@ -39,16 +41,20 @@ class Forbidden(Exception):
 
 
 class Authenticator:
-    def __init__(self, store: Store, credentials: Callable[[], Dict[str, str]]) -> None:
-        """`credentials`: webui's --api-auth names and passwords (empty without it)."""
-        self.store, self.credentials = store, credentials
+    def __init__(self, store: Store, credentials: Callable[[], Dict[str, str]],
+                 page_login: Callable[[], bool] = lambda: False) -> None:
+        """`credentials`: webui's --api-auth names and passwords (empty without it);
+        `page_login`: whether webui's page asks for a login (--gradio-auth)."""
+        self.store, self.credentials, self.page_login = store, credentials, page_login
         self._secret: Optional[bytes] = None  # read once: it never changes
 
     def is_open(self) -> bool:
-        return not self.credentials() and self.store.count_users() == 0
+        return not self.credentials() and not self.page_login() and self.store.count_users() == 0
 
-    def caller(self, key: Optional[str] = None, basic: Optional[Tuple[str, str]] = None) -> User:
-        """`key`: the bearer or X-API-Key value; `basic`: (name, password) of HTTP Basic.
+    def caller(self, key: Optional[str] = None, basic: Optional[Tuple[str, str]] = None,
+               login: Optional[str] = None) -> User:
+        """`key`: the bearer or X-API-Key value; `basic`: (name, password) of HTTP Basic;
+        `login`: the name logged in to webui's page whose session cookie came along.
         Unauthorized when what was sent is not valid, or nothing was sent and the
         queue is not open."""
         if key:
@@ -62,6 +68,8 @@ class Authenticator:
             if expected is not None and hmac.compare_digest(password.encode("utf-8", "replace"), expected.encode()):
                 return self.store.get_user(name) or User(name, Role.USER)
             raise Unauthorized("webui's --api-auth name or password is wrong")
+        if login:  # webui's page checked the password: its login is that person
+            return self.store.get_user(login) or User(login, Role.USER)
         if self.is_open():
             return OPEN_MODE_USER
         raise Unauthorized("an API key is needed: Authorization: Bearer <key>, or X-API-Key: <key>")

@@ -139,8 +139,9 @@ class Personal:
         self.store.set_state(STATE + user.name, stored or None)
         return self.own(user)
 
-    def forget(self, name: str) -> None:
-        self.store.set_state(STATE + name, None)
+    def person(self, name: str) -> User:
+        """A login's queue user: the user of that name, or a person of role user."""
+        return self.store.get_user(name) or User(name, Role.USER)
 
     def fill(self, user: User, body: Dict[str, Any]) -> Dict[str, Any]:
         """A submit's body with `user`'s settings where it names none of its own."""
@@ -199,3 +200,28 @@ class Personal:
         if key == VAE:
             return self.host.resolve_vae(value)
         return value
+
+
+class PageSettings:
+    """A person's own settings as webui's page asks for them, by login name
+    (host/webui_page.Page)."""
+
+    def __init__(self, personal: Personal) -> None:
+        self.personal = personal
+
+    def own(self, name: Optional[str]) -> Optional[Dict[str, Any]]:
+        if not name:
+            return None
+        user = self.personal.person(name)
+        return self.personal.own(user).values if self.personal.applies(user) else None
+
+    def keys(self) -> List[str]:
+        return self.personal.keys()
+
+    def change(self, name: str, changes: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            return self.personal.change(self.personal.person(name), changes).values
+        except PayloadError as e:
+            raise ValueError("; ".join(f"{p['loc'][-1]}: {p['msg']}" for p in e.errors)) from None
+        except NotPersonal as e:
+            raise ValueError(str(e)) from None

@@ -22,10 +22,12 @@ from ..boxes.images import BoxImages
 from ..boxes.live import Publisher
 from ..boxes.name import NameWait
 from ..boxes.view import Boxes, ThisBox
+from ..host import webui_page
 from ..host.contract import Host
 from ..intake.payload import Limits
 from ..people.accounts import Accounts
 from ..people import settings as personal
+from ..people.settings import PageSettings
 from ..people.auth import Authenticator
 from ..push.events import EventHub
 from ..push.webhooks import Policy as WebhookPolicy
@@ -143,11 +145,18 @@ def prepare(app) -> None:
     starting.hold(app)
 
 
-def start(app, host: Host) -> Runtime:
+def start(app, host: Host, demo: Any = None) -> Runtime:
+    """The queue on webui's `app` (again after a UI reload: the same queue, on the new
+    app); `demo`: webui's page (None under --nowebui), whose settings become each
+    person's own (host/webui_page.py)."""
     global _runtime
     with _lock:
         if _runtime is None:
             _runtime = _build(host)
+        services = _runtime.services
+        services.login = lambda cookies: webui_page.login_name(app, cookies)
+        if demo is not None:
+            host.share_page(demo, PageSettings(services.queue.personal))
         if app not in _runtime.apps:
             runtime = _runtime
             starting.release(app)
@@ -232,7 +241,7 @@ def _build(host: Host) -> Runtime:
     store.attach(worker.notify, this_box.describe)  # a task queued on another box (a shared store)
     user_limits = lambda: user_limits_from(host)  # noqa: E731
     webhooks = lambda: webhook_policy_from(host)  # noqa: E731
-    auth = Authenticator(store, host.api_credentials)
+    auth = Authenticator(store, host.api_credentials, host.page_login)
     box_images = BoxImages(store, box, lambda task_id, kind, index: Links(auth, time.time()).url(task_id, kind, index))
     service = QueueService(store, host, worker, images, planner, limits=lambda: limits_from(host),
                            user_limits=user_limits, webhooks=webhooks, box_images=box_images)

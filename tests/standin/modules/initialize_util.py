@@ -25,3 +25,26 @@ def setup_middleware(app):
     app.middleware_stack = None  # reset current middleware to allow modifying user provided list
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.build_middleware_stack()  # rebuild middleware stack on-the-fly
+
+
+def get_gradio_auth_creds():
+    """As webui: --gradio-auth "name:password,..." and the lines of --gradio-auth-path, as
+    (name, password) pairs."""
+    from modules.shared_cmd_options import cmd_opts
+
+    def process_credential_line(s):
+        s = s.strip()
+        return tuple(s.split(":", 1)) if s else None
+
+    if cmd_opts.gradio_auth:
+        for cred in cmd_opts.gradio_auth.split(","):
+            cred = process_credential_line(cred)
+            if cred:
+                yield cred
+    if cmd_opts.gradio_auth_path:
+        with open(cmd_opts.gradio_auth_path, "r", encoding="utf8") as file:
+            for line in file.readlines():
+                for cred in line.strip().split(","):
+                    cred = process_credential_line(cred)
+                    if cred:
+                        yield cred

@@ -103,6 +103,18 @@ class Options:
             return False
         return expected_type(value)
 
+    def same_type(self, x, y):
+        """As webui: a whole number and a float are one type (its typemap int -> float)."""
+        if x is None or y is None:
+            return True
+        typemap = {int: float}
+        return typemap.get(type(x), type(x)) == typemap.get(type(y), type(y))
+
+    def dumpjson(self):
+        """The settings as webui's page reads them (its settings_json)."""
+        d = {k: self.data.get(k, v.default) for k, v in self.data_labels.items()}
+        return json.dumps(d)
+
     def get_default(self, key):
         info = self.data_labels.get(key)
         return None if info is None else info.default

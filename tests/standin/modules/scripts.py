@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 current_basedir = os.getcwd()
 AlwaysVisible = object()
+extension_classes = []  # Script subclasses of the extensions' scripts/*.py, in load order
 
 
 def basedir():

@@ -29,6 +29,8 @@ def options_templates():
         "s_tmax": 0.0,
         "s_noise": 1.0,
         "hide_samplers": [],
+        # user interface
+        "quicksettings_list": ["sd_model_checkpoint"],
         # saving
         "samples_save": True,
         "samples_format": "png",

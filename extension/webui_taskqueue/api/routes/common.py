@@ -9,7 +9,8 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Any, Callable, List, Optional, Type, TypeVar
+from typing import Any, Callable, List, Mapping, Optional, Type, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.responses import JSONResponse, Response
@@ -68,6 +69,7 @@ class Services:
     auth: Authenticator
     events: Any = None  # events.EventHub: what event streams are fed from
     boxes: Any = None  # boxes.Boxes: the boxes running the queue
+    login: Callable[[Mapping[str, str]], Optional[str]] = lambda cookies: None  # webui's page login of a cookie
 
 
 class QueueRoute(APIRoute):
@@ -160,21 +162,28 @@ def caller_dependencies(get_services: Callable[[], Services]):
     `resource_caller(kind)` also takes a valid `exp` + `sig` for the very resource a
     route serves (what an <img src> opens) in place of a key."""
 
-    def authenticate(services: Services, bearer, key, basic) -> Caller:
+    def authenticate(services: Services, bearer, key, basic, request: Request) -> Caller:
         auth = services.auth
-        user = auth.caller(bearer.credentials if bearer else key, (basic.username, basic.password) if basic else None)
+        key = bearer.credentials if bearer else key
+        login = None
+        if not key and not basic:
+            login = services.login(request.cookies)
+            if login and request.method not in SAFE_METHODS and _other_site(request):
+                raise Forbidden("a change sent from another site with webui's login cookie is refused: send a key")
+        user = auth.caller(key, (basic.username, basic.password) if basic else None, login)
         # only an open queue answers with the open-mode user: its links need no signature
         return Caller(user, Links(None if user is OPEN_MODE_USER else auth, time.time()))
 
     async def caller(  # on the event loop: a lookup in memory or one indexed row, no thread hop
+        request: Request,
         bearer: Optional[HTTPAuthorizationCredentials] = Security(_bearer),
         key: Optional[str] = Security(_api_key),
         basic: Optional[HTTPBasicCredentials] = Security(_basic),
         services: Services = Depends(get_services),
     ) -> Caller:
         if services.queue.store.reads_wait:  # Redis: on a thread (Store.reads_wait)
-            return await run_in_threadpool(authenticate, services, bearer, key, basic)
-        return authenticate(services, bearer, key, basic)
+            return await run_in_threadpool(authenticate, services, bearer, key, basic, request)
+        return authenticate(services, bearer, key, basic, request)
 
     def resource_caller(kind: str) -> Callable:
         def signed_or_caller(
@@ -191,11 +200,23 @@ def caller_dependencies(get_services: Callable[[], Services]):
                 if index is None or not services.auth.signed(task_id, kind, index, exp, sig, now):
                     raise Unauthorized("the link is not valid, or it expired: ask for the task again for a new one")
                 return Caller(SIGNED_URL_USER, Links(services.auth, now))
-            return authenticate(services, bearer, key, basic)
+            return authenticate(services, bearer, key, basic, request)
 
         return signed_or_caller
 
     return caller, resource_caller
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _other_site(request: Request) -> bool:
+    """A browser's request from a page of another site (its Origin names another host):
+    a cookie alone must not let such a page act for the person."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc != request.headers.get("host", "")
 
 
 def _query_names(dependant) -> set:
