@@ -30,6 +30,12 @@ DEPENDENCY_SETS = {
     "webui-1.10.1": ["fastapi==0.94.0", "starlette==0.26.1", "pydantic==1.10.21", "httpx==0.24.1", "Pillow==9.5.0"],
     "current": ["fastapi", "pydantic>=2"],
 }
+# webui's own page (the stand-in's --page) in gradio as each program pins it
+PAGE_SETS = {
+    "webui-1.10.1": [*DEPENDENCY_SETS["webui-1.10.1"], "gradio==3.41.2"],
+    "forge": ["fastapi==0.104.1", "pydantic==2.8.2", "gradio==4.40.0", "huggingface-hub==0.26.2", "httpx==0.24.1",
+              "Pillow==9.5.0", "numpy==1.26.2"],
+}
 REAL_WEBUI = "TASK_QUEUE_WEBUI_URL"
 
 # name -> (pytest's arguments, environment)
@@ -47,6 +53,8 @@ SUITES = {
     "soak": (["tests/soak"], {}),
     # the page at /queue/ in Debian's chromium (its own session: playwright)
     "e2e": (["tests/e2e"], {}),
+    # webui's own page with logins, in chromium (its own session: gradio as webui or Forge pins it)
+    "page": (["tests/page"], {}),
 }
 # Which suites run on which set. The store, Forge's model handling and the soak do not
 # depend on fastapi or pydantic: one set each proves them. Against a real webui
@@ -126,3 +134,13 @@ def e2e(session):
     `playwright install`. Skips with a message when /usr/bin/chromium is missing."""
     session.install(*STANDIN, "fastapi", "pydantic>=2", "playwright", "redis")
     _suite(session, "e2e")
+
+
+@nox.session
+@nox.parametrize("gradio", list(PAGE_SETS))
+def page(session, gradio):
+    """Browser tests of webui's own page shared by logged-in people (tests/page): the
+    stand-in's page in gradio 3.41 with webui's pins, or gradio 4 with Forge's."""
+    session.install(*STANDIN, *REDIS, *PAGE_SETS[gradio], "playwright")
+    session.run("python", "-c", "import gradio; print('gradio', gradio.__version__)")
+    _suite(session, "page")
