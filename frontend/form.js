@@ -110,14 +110,16 @@ let checkpointList = null; // the last list from the server, for the refiner and
 async function loadCheckpoints(wanted) {
   const select = control('checkpoint');
   try {
-    const { data, loaded } = await api.checkpoints();
+    const { data, loaded, default: mine } = await api.checkpoints();
     checkpointList = data;
     select.replaceChildren(
       ...data.map((c) => h('option', { value: c.title },
         `${shortModel(c.title)}${c.hash ? ` [${c.hash}]` : ''}${c.title === loaded ? ' — loaded' : ''}`)),
     );
     if (!data.length) select.append(h('option', { value: '' }, 'webui has no checkpoint'));
-    const pick = wanted && data.some((c) => c.title === wanted) ? wanted : loaded || data[0]?.title || '';
+    // the one chosen here last time, else the person's own (webui's page, /me), else the box's
+    const known = (title) => title && data.some((c) => c.title === title);
+    const pick = [wanted, mine, loaded, data[0]?.title].find(known) || '';
     select.value = pick;
     fieldError('checkpoint', '');
     return true;

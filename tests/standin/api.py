@@ -141,7 +141,17 @@ def skipapi():
 
 
 def get_config():
-    return {key: shared.opts.data.get(key) for key in shared.opts.data}
+    """As webui's answer through its OptionsModel: every setting it knows (its default
+    until set), whole numbers as floats (the model's typemap int -> float), then the
+    stored keys it has no label for."""
+    answer = {}
+    for key, info in shared.opts.data_labels.items():
+        value = shared.opts.data.get(key, info.default)
+        if type(info.default) is int and type(value) is int:
+            value = float(value)
+        answer[key] = value
+    answer.update({key: value for key, value in shared.opts.data.items() if key not in answer})
+    return answer
 
 
 def set_config(req):

@@ -190,7 +190,8 @@ class Native:
         all of it may be."""
         personal = self.queue.personal
         keys = set(personal.keys())
-        mine = {k: v for k, v in body.items() if k in keys}
+        shown = personal.shown(user)  # a value written back as read is no change (Forge's VAE "Automatic")
+        mine = {k: v for k, v in body.items() if k in keys and not _same(shown.get(k), v)}
         foreign = []
         for name, value in body.items():
             if name in keys:

@@ -137,6 +137,7 @@ class CheckpointPublic(Model):
 class CheckpointsPublic(Model):
     data: List[CheckpointPublic]
     loaded: Optional[str] = None
+    default: Optional[str] = None  # what a task of yours runs on when it names none (your own pick, else the box's)
 
 
 class ScriptArgPublic(Model):

@@ -23,8 +23,8 @@ from typing import Any, Callable, Dict, List, Optional
 from modules import paths, processing, sd_models, shared
 from modules_forge import main_entry
 
-from . import thread_options
-from .webui import WebuiHost
+from . import thread_options, webui_page
+from .webui import WebuiHost, log
 
 
 class ForgeHost(WebuiHost):
@@ -56,6 +56,16 @@ class ForgeHost(WebuiHost):
         if kind == "txt2img" and params.get("enable_hr") and params.get("hr_additional_modules") is None:
             params = {**params, "hr_additional_modules": ["Use same choices"]}
         return super().generate(kind, params, checkpoint, vae)
+
+    def share_page(self, page_ui: Any, page: Any) -> None:
+        # Forge's own model controls at the top of its page carry no "setting_<key>"
+        # elem_id: they are main_entry's module globals (absent under --nowebui)
+        controls = {key: getattr(main_entry, name, None) for key, name in (
+            ("sd_model_checkpoint", "ui_checkpoint"), ("forge_additional_modules", "ui_vae"),
+            ("CLIP_stop_at_last_layers", "ui_clip_skip"))}
+        count = webui_page.share(page_ui, page, shared.opts, shared.opts.dumpjson, self.page_value,
+                                 {k: v for k, v in controls.items() if v is not None})
+        log.info("task queue: %d of Forge's settings handlers now keep each person's own", count)
 
     def resolve_vae(self, name: str) -> Optional[str]:
         # Forge's VAEs are files among its "additional modules"; sd_vae is a label only

@@ -116,8 +116,22 @@ class WebuiHost(Host):
         return bool(getattr(shared.cmd_opts, "gradio_auth", None) or getattr(shared.cmd_opts, "gradio_auth_path", None))
 
     def share_page(self, page_ui: Any, page: Any) -> None:
-        count = webui_page.share(page_ui, page, shared.opts, shared.opts.dumpjson)
+        count = webui_page.share(page_ui, page, shared.opts, shared.opts.dumpjson, self.page_value)
         log.info("task queue: %d of webui's settings handlers now keep each person's own", count)
+
+    def page_value(self, key: str, value: Any) -> Any:
+        """A person's value as webui's page lists it: a checkpoint as its menu names it
+        (webui: titles, Forge: names, or short titles when the owner chose those)."""
+        if key != "sd_model_checkpoint" or not isinstance(value, str):
+            return value
+        info = sd_models.get_closet_checkpoint_match(value)
+        if info is None:
+            return value
+        for entry in sd_models.checkpoint_tiles(bool(getattr(shared.opts, "sd_checkpoint_dropdown_use_short", False))):
+            found = sd_models.get_closet_checkpoint_match(entry)
+            if found is not None and found.filename == info.filename:
+                return entry
+        return value
 
     def api_credentials(self) -> Dict[str, str]:
         # as webui's Api.__init__ reads --api-auth: "name:password,name2:password2"

@@ -41,26 +41,36 @@ class Page(Protocol):
 _page: Optional[Page] = None  # the running queue's: the Generate hook reads it
 
 
-def share(demo: Any, page: Page, options: Any, dumpjson: Callable[[], str]) -> int:
+def share(demo: Any, page: Page, options: Any, dumpjson: Callable[[], str],
+          shown: Callable[[str, Any], Any] = lambda key, value: value,
+          controls: Optional[Dict[str, Any]] = None) -> int:
     """Wrap webui's settings handlers on `demo` (once per built page; a UI reload
-    builds a new one). `options`: webui's `shared.opts`. -> how many were wrapped."""
+    builds a new one). `options`: webui's `shared.opts`; `shown(key, value)`: a
+    person's value as the page's control lists it (a checkpoint menu's entry);
+    `controls`: setting key -> component, for controls that carry no
+    "setting_<key>" elem_id (Forge's own model controls). -> how many were wrapped."""
     global _page
     _page = page
     import gradio as gr
 
+    by_block = {id(component): key for key, component in (controls or {}).items()}
+
+    def key_of(block: Any) -> Optional[str]:
+        return by_block.get(id(block)) or _key(block)
+
     wrapped = 0
     for fn in _functions(demo):
-        if getattr(fn.fn, "_task_queue", False):
+        if fn.fn is None or getattr(fn.fn, "_task_queue", False):
             continue
         inputs, outputs = _blocks(demo, fn.inputs), _blocks(demo, fn.outputs)
-        keys_out = [_key(b) for b in outputs]
+        keys_out = [key_of(b) for b in outputs]
         original = fn.fn
         if outputs and any(_elem_id(b) == RESULT for b in outputs):
-            replacement = _apply(original, [_key(b) for b in inputs], page, options, dumpjson, gr)
+            replacement = _apply(original, [key_of(b) for b in inputs], page, options, dumpjson, gr)
         elif not inputs and outputs and all(keys_out):
-            replacement = _load(original, keys_out, page, gr)
-        elif len(outputs) == 2 and keys_out[0] and inputs and _key(inputs[0]) == keys_out[0]:
-            replacement = _quick(original, keys_out[0], page, options, dumpjson, gr)
+            replacement = _load(original, keys_out, page, shown)
+        elif inputs and key_of(inputs[0]) and (not outputs or keys_out[0] == key_of(inputs[0])):
+            replacement = _quick(original, key_of(inputs[0]), len(outputs), page, options, dumpjson, shown, gr)
         else:
             continue
         replacement.__annotations__ = {"request": gr.Request}  # gradio hands the caller's request
@@ -101,40 +111,51 @@ def login_name(app: Any, cookies: Dict[str, str]) -> Optional[str]:
 
 # ---- the handlers ----------------------------------------------------------------------------
 
-def _quick(original: Callable, key: str, page: Page, options: Any, dumpjson, gr) -> Callable:
-    """A quick setting changed (or the hidden "Change checkpoint" button): the
-    person's own, or the box's for everyone else."""
+def _quick(original: Callable, key: str, outputs: int, page: Page, options: Any, dumpjson, shown, gr) -> Callable:
+    """A setting's control changed on the page (webui's quick settings row, its hidden
+    "Change checkpoint" button, Forge's model controls): the person's own, or the
+    box's for everyone else. `outputs`: what the handler answers (webui: the control
+    and the settings' JSON; Forge: nothing)."""
+
+    def answer(own: Dict[str, Any], value: Any):
+        if not outputs:
+            return None
+        return gr.update(value=shown(key, own.get(key, value))), _json(dumpjson, own)
 
     def quick_setting(request, value, *rest):
         name = getattr(request, "username", None)
         own = page.own(name)
         if own is None:
             return original(value, *rest)
-        if value is None:
-            return gr.update(value=own.get(key, getattr(options, key, None))), _json(dumpjson, own)
+        if value is None or _same(own.get(key, getattr(options, key, None)), value):
+            return answer(own, own.get(key, getattr(options, key, None)))
+        if key not in page.keys():
+            raise gr.Error(f"{key} is the box's setting: only an admin of the queue may change it")
         try:
             own = page.change(name, {key: value})
         except ValueError as e:
             raise gr.Error(str(e)) from None
-        return gr.update(value=own.get(key, value)), _json(dumpjson, own)
+        return answer(own, value)
 
     return quick_setting
 
 
-def _load(original: Callable, keys: List[str], page: Page, gr) -> Callable:
-    """A page loads: its settings controls show the person's values."""
+def _load(original: Callable, keys: List[str], page: Page, shown) -> Callable:
+    """A page loads (or a control's value is read on load): the settings controls show
+    the person's values."""
 
     def settings_values(request):
         values = original()
         own = page.own(getattr(request, "username", None))
         if not own:
             return values
-        shown = list(values)
+        out = list(values) if len(keys) > 1 else [values]  # one output: its value alone
         for index, key in enumerate(keys):
             if key in own:
-                update = shown[index]
-                shown[index] = {**update, "value": own[key]} if isinstance(update, dict) else own[key]
-        return shown
+                value = shown(key, own[key])
+                update = out[index]
+                out[index] = {**update, "value": value} if isinstance(update, dict) else value
+        return out if len(keys) > 1 else out[0]
 
     return settings_values
 

@@ -233,13 +233,16 @@ class QueueService(Ordering):
         return decode_input(inputs[index])
 
     def checkpoints(self, user: User) -> dict:
-        """What webui knows, less what `user` may not use."""
+        """What webui knows, less what `user` may not use; `default`: the one a task of
+        theirs runs on when it names none (their own pick, else the box's)."""
         found, loaded = self.host.checkpoints()
         limits = self.limits_of(user)
+        own = self.personal.own(user).values.get("sd_model_checkpoint")
         return {
             "data": [{**dataclasses.asdict(c), "loaded": c.title == loaded}
                      for c in found if self._allowed(limits, c.title)],
             "loaded": loaded,
+            "default": own or self.host.default_checkpoint(),
         }
 
     def scripts(self) -> dict:
