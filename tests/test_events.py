@@ -14,16 +14,19 @@ from webui_taskqueue.records.tasks import Task, TaskStatus, TaskType
 
 class FakeWorker:
     def __init__(self):
-        self.running, self.step = None, 0
+        self.current, self.step = None, 0
 
     def running_id(self):
-        return self.running
+        return self.current
+
+    def running(self):
+        return self.current, self.progress(self.current) if self.current else None
 
     def on_finished(self, listener):
         pass
 
     def progress(self, task_id):
-        if task_id != self.running:
+        if task_id != self.current:
             return None
         return Progress(fraction=self.step / 100, step=self.step, steps=100, job_no=0, job_count=1, eta_seconds=None)
 
@@ -94,7 +97,7 @@ def test_progress_is_logged_at_most_every_half_second_and_previews_once_a_second
         sub = hub.subscribe("ann", loop)
         add(store, "a1", "ann")
         store.start("a1", 1.0)
-        worker.running = "a1"
+        worker.current = "a1"
         for _ in range(20):  # 2 s of ticks, the task moving a step every tick
             worker.step += 1
             clock[0] += 0.1
@@ -172,7 +175,7 @@ def test_live_events_are_logged_only_for_owners_someone_follows(hub):
         hub.subscribe("carol", loop)  # follows nobody who has tasks
         add(store, "a1", "ann")
         store.start("a1", 1.0)
-        worker.running, worker.step = "a1", 3
+        worker.current, worker.step = "a1", 3
         planner.plan = FakePlan([light("b1", "bob")])
         hub.run_once()
         assert [e.kind for e in store.events_after(0)] == ["submitted", "started"]

@@ -10,7 +10,8 @@ import sys
 
 PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "extension", "webui_taskqueue")
 WEBUI = {"modules", "modules_forge", "backend", "gradio", "launch"}
-WEBUI_BOUNDARY = {"host/webui.py", "host/webui_request.py", "host/forge.py"}  # one module per host
+# one module per host, and webui's page (its gradio handlers)
+WEBUI_BOUNDARY = {"host/webui.py", "host/webui_request.py", "host/forge.py", "host/webui_page.py"}
 HTTP = {"fastapi", "starlette", "anyio", "uvicorn"}
 HTTP_FOLDERS = {"api", "runtime"}
 

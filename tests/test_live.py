@@ -79,20 +79,23 @@ class FakeWorker:
     """The running box's worker: what runs, its progress, its preview, its interrupts."""
 
     def __init__(self, box):
-        self.box, self.running, self.interrupted, self.previews = box, None, [], 0
+        self.box, self.current, self.interrupted, self.previews = box, None, [], 0
 
     def running_id(self):
-        return self.running
+        return self.current
+
+    def running(self):
+        return self.current, self.progress(self.current) if self.current else None
 
     def progress(self, task_id):
-        return PROGRESS if task_id == self.running else None
+        return PROGRESS if task_id == self.current else None
 
     def preview(self, task_id):
         self.previews += 1
-        return ("1-5", b"\xff\xd8jpeg") if task_id == self.running else None
+        return ("1-5", b"\xff\xd8jpeg") if task_id == self.current else None
 
     def interrupt(self, task_id):
-        if task_id != self.running:
+        if task_id != self.current:
             return False
         self.interrupted.append(task_id)
         return True
@@ -111,7 +114,7 @@ def two_boxes(request):
 def test_another_box_reads_the_progress_and_the_preview_only_while_wanted(two_boxes):
     a, b, worker_a, worker_b = two_boxes
     task = running(a, "t1", "box-a")
-    worker_a.running = "t1"
+    worker_a.current = "t1"
     publisher, view = Publisher(a, worker_a), LiveView(b, worker_b)
     assert view.progress(task) is None  # nothing published yet
     publisher.run_once()
@@ -120,7 +123,7 @@ def test_another_box_reads_the_progress_and_the_preview_only_while_wanted(two_bo
     assert view.preview(task) is None  # asked: published at the next tick
     publisher.run_once()
     assert worker_a.previews == 1 and view.preview(task) == ("1-5", b"\xff\xd8jpeg")
-    worker_a.running = None
+    worker_a.current = None
     publisher.run_once()  # nothing runs: nothing published
     assert worker_a.previews == 1
 
@@ -128,7 +131,7 @@ def test_another_box_reads_the_progress_and_the_preview_only_while_wanted(two_bo
 def test_an_interrupt_on_another_box_reaches_the_running_box_once(two_boxes):
     a, b, worker_a, worker_b = two_boxes
     running(a, "t1", "box-a")
-    worker_a.running = "t1"
+    worker_a.current = "t1"
     publisher = Publisher(a, worker_a)
     ticks = []
     view = LiveView(b, worker_b, sleep=lambda s: (ticks.append(s), publisher.run_once()))
