@@ -4,6 +4,8 @@ test would skip."""
 
 import os
 
+import pytest
+
 try:  # test modules take `expect` and `sync_playwright` from here, so that they import without playwright
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - skipped with a message
@@ -28,3 +30,23 @@ def missing():
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def skip_unless_ready(reason=None):
+    """Before a test starts anything: skip saying why no browser test can run (or
+    `reason`, another missing part); fail instead where browsers are required
+    (E2E_REQUIRED=1, as .ci/run sets it)."""
+    reason = missing() or reason
+    if reason and os.environ.get("E2E_REQUIRED"):
+        pytest.fail(reason)
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for the session (a conftest imports this fixture)."""
+    with sync_playwright() as p:
+        found = launch(p)
+        yield found
+        found.close()

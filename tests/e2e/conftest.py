@@ -19,28 +19,15 @@ if TESTS not in sys.path:
 
 from contract.client import QueueClient, StandIn  # noqa: E402
 
-from browser import expect, launch, missing, sync_playwright  # noqa: E402,F401 (expect: for the tests)
+from browser import browser, expect, skip_unless_ready  # noqa: E402,F401 (a fixture; expect: for the tests)
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 380, "height": 800}
 
 
 def pytest_runtest_setup(item):
-    """Skip before any stand-in server is started; fail instead where the browser is
-    required (E2E_REQUIRED=1, as .ci/run sets it)."""
-    reason = missing()
-    if reason and os.environ.get("E2E_REQUIRED"):
-        pytest.fail(reason)
-    if reason:
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as p:
-        found = launch(p)
-        yield found
-        found.close()
+    """Skip before any stand-in server is started (fail where browsers are required)."""
+    skip_unless_ready()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
-from browser import expect, launch, missing, sync_playwright  # noqa: E402
+from browser import browser, expect, skip_unless_ready  # noqa: E402,F401 (a fixture)
 from contract.client import QueueClient, StandIn  # noqa: E402
 
 ADMIN_KEY = "tq_page-admin-key-0123456789abcdef"
@@ -22,23 +22,11 @@ QUICK = ["sd_model_checkpoint", "sd_vae", "CLIP_stop_at_last_layers"]  # webui's
 
 
 def pytest_runtest_setup(item):
-    reason = missing()
     try:
         import gradio  # noqa: F401
     except ImportError:
-        reason = reason or "page tests: gradio is not installed (nox -s page installs webui's or Forge's)"
-    if reason and os.environ.get("E2E_REQUIRED"):
-        pytest.fail(reason)
-    if reason:
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as p:
-        found = launch(p)
-        yield found
-        found.close()
+        skip_unless_ready("page tests: gradio is not installed (nox -s page installs webui's or Forge's)")
+    skip_unless_ready()
 
 
 @pytest.fixture

@@ -156,13 +156,9 @@ async def options_write(native: Native, inner: BaseRoute, scope, receive, send) 
     if user is not None and not native.personal(user):
         return await inner.handle(scope, receive, send)
     if user is None:
-        why = "a queue API key (X-API-Key) or webui's --api-auth credentials are needed, and valid"
-        return await JSONResponse(http_error(401, why), status_code=401,
-                                  headers={"WWW-Authenticate": "Basic"})(scope, receive, send)
+        return await _unauthorized()(scope, receive, send)
     try:
-        body = await read_json(request, native.queue.limits().max_body_mb, "max_body_mb")
-        if not isinstance(body, dict):
-            raise PayloadError([{"loc": ["body"], "msg": "the body must be a JSON object", "type": "type_error"}])
+        body = await _object(native, request)
         await run_in_threadpool(native.options_change, user, body)
     except PayloadError as e:
         return await JSONResponse({"detail": e.errors}, status_code=e.status_code)(scope, receive, send)
@@ -183,13 +179,9 @@ def door(kind: TaskType) -> Handler:
             return await _native_run(native, inner, key, basic, scope, receive, send)
         user = await run_in_threadpool(native.caller, key, basic)
         if user is None:
-            why = "a queue API key (X-API-Key) or webui's --api-auth credentials are needed, and valid"
-            return await JSONResponse(http_error(401, why), status_code=401,
-                                      headers={"WWW-Authenticate": "Basic"})(scope, receive, send)
+            return await _unauthorized()(scope, receive, send)
         try:
-            body = await read_json(request, native.queue.limits().max_body_mb, "max_body_mb")
-            if not isinstance(body, dict):
-                raise PayloadError([{"loc": ["body"], "msg": "the body must be a JSON object", "type": "type_error"}])
+            body = await _object(native, request)
             parameters = await run_in_threadpool(native.parameters, kind.value, body)
             view = await run_in_threadpool(native.queue.submit, user, kind, native.queue_body(body, parameters))
         except PayloadError as e:
@@ -314,6 +306,19 @@ def install(app, services: Callable[[], Optional[Services]]) -> int:
 
 
 # ---- ASGI helpers ----------------------------------------------------------------------------
+
+def _unauthorized() -> JSONResponse:
+    why = "a queue API key (X-API-Key) or webui's --api-auth credentials are needed, and valid"
+    return JSONResponse(http_error(401, why), status_code=401, headers={"WWW-Authenticate": "Basic"})
+
+
+async def _object(native: Native, request: Request) -> Dict[str, Any]:
+    """The request's JSON body, an object (PayloadError otherwise)."""
+    body = await read_json(request, native.queue.limits().max_body_mb, "max_body_mb")
+    if not isinstance(body, dict):
+        raise PayloadError([{"loc": ["body"], "msg": "the body must be a JSON object", "type": "type_error"}])
+    return body
+
 
 async def _capture(inner: BaseRoute, scope, receive) -> Tuple[int, list, bytes]:
     messages: List[dict] = []
