@@ -80,3 +80,16 @@ def test_the_login_is_the_person_on_the_queue_s_page_and_api(webui, login):
     assert httpx.get(server.url + "/queue/v1/me").status_code == 401  # no cookie, no key: nobody
     assert LOGINS  # the logins are webui's, not the queue's: no key was made for alice
     assert admin.get("/queue/v1/users/alice").json()["keys"] == []
+
+
+def test_a_pick_whose_checkpoint_went_gives_way_to_the_box_s_with_a_note_on_the_page(webui, login):
+    server, admin = webui
+    alice = login("alice")
+    alice.pick("sd_model_checkpoint", "modelB")
+    os.remove(os.path.join(server.ckpt_dir, "modelB.safetensors"))
+    assert admin.post("/sdapi/v1/refresh-checkpoints").status_code == 200
+    alice.reload()
+    assert "modelA" in alice.shown("sd_model_checkpoint")
+    expect(alice.page.locator("#setting_sd_model_checkpoint")).to_contain_text("modelB", timeout=10000)
+    expect(alice.page.locator("#setting_sd_model_checkpoint")).to_contain_text("the box's default is used")
+    assert model_in(alice.generate("after it went")) == "modelA"

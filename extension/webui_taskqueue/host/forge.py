@@ -67,6 +67,12 @@ class ForgeHost(WebuiHost):
                                  {k: v for k, v in controls.items() if v is not None})
         log.info("task queue: %d of Forge's settings handlers now keep each person's own", count)
 
+    def page_value(self, key: str, value: Any) -> Any:
+        # its VAE / Text Encoder menu lists files by name; the option holds their paths
+        if key == "forge_additional_modules" and isinstance(value, list):
+            return [os.path.basename(str(v)) for v in value]
+        return super().page_value(key, value)
+
     def resolve_vae(self, name: str) -> Optional[str]:
         # Forge's VAEs are files among its "additional modules"; sd_vae is a label only
         if name == "Automatic":

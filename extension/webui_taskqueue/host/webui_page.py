@@ -33,6 +33,9 @@ class Page(Protocol):
     def keys(self) -> List[str]:
         """The settings people keep for themselves."""
 
+    def notes(self, name: Optional[str]) -> Dict[str, str]:
+        """Why a value of the person's is not used now (the box's is), by setting."""
+
     def change(self, name: str, changes: Dict[str, Any]) -> Dict[str, Any]:
         """Keep `changes` as the person's; ValueError(message) when refused (nothing kept).
         -> their values as resolved."""
@@ -68,7 +71,7 @@ def share(demo: Any, page: Page, options: Any, dumpjson: Callable[[], str],
         if outputs and any(_elem_id(b) == RESULT for b in outputs):
             replacement = _apply(original, [key_of(b) for b in inputs], page, options, dumpjson, gr)
         elif not inputs and outputs and all(keys_out):
-            replacement = _load(original, keys_out, page, shown)
+            replacement = _load(original, keys_out, page, shown, gr)
         elif inputs and key_of(inputs[0]) and (not outputs or keys_out[0] == key_of(inputs[0])):
             replacement = _quick(original, key_of(inputs[0]), len(outputs), page, options, dumpjson, shown, gr)
         else:
@@ -127,8 +130,9 @@ def _quick(original: Callable, key: str, outputs: int, page: Page, options: Any,
         own = page.own(name)
         if own is None:
             return original(value, *rest)
-        if value is None or _same(own.get(key, getattr(options, key, None)), value):
-            return answer(own, own.get(key, getattr(options, key, None)))
+        current = own.get(key, getattr(options, key, None))
+        if value is None or _same(current, value) or _same(shown(key, current), value):  # as it was (a load's echo)
+            return answer(own, current)
         if key not in page.keys():
             raise gr.Error(f"{key} is the box's setting: only an admin of the queue may change it")
         try:
@@ -140,21 +144,24 @@ def _quick(original: Callable, key: str, outputs: int, page: Page, options: Any,
     return quick_setting
 
 
-def _load(original: Callable, keys: List[str], page: Page, shown) -> Callable:
+def _load(original: Callable, keys: List[str], page: Page, shown, gr) -> Callable:
     """A page loads (or a control's value is read on load): the settings controls show
     the person's values."""
 
     def settings_values(request):
         values = original()
-        own = page.own(getattr(request, "username", None))
-        if not own:
+        name = getattr(request, "username", None)
+        own = page.own(name)
+        notes = page.notes(name) if own is not None else {}
+        if not own and not notes:
             return values
         out = list(values) if len(keys) > 1 else [values]  # one output: its value alone
         for index, key in enumerate(keys):
+            update = out[index] if isinstance(out[index], dict) else gr.update(value=out[index])
             if key in own:
-                value = shown(key, own[key])
-                update = out[index]
-                out[index] = {**update, "value": value} if isinstance(update, dict) else value
+                out[index] = {**update, "value": shown(key, own[key])}
+            elif key in notes:  # theirs no longer holds: the box's, saying so under the control
+                out[index] = {**update, "info": notes[key]}
         return out if len(keys) > 1 else out[0]
 
     return settings_values

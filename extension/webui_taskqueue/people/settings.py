@@ -218,6 +218,9 @@ class PageSettings:
     def keys(self) -> List[str]:
         return self.personal.keys()
 
+    def notes(self, name: Optional[str]) -> Dict[str, str]:
+        return self.personal.own(self.personal.person(name)).notes if name else {}
+
     def change(self, name: str, changes: Dict[str, Any]) -> Dict[str, Any]:
         try:
             return self.personal.change(self.personal.person(name), changes).values
