@@ -40,7 +40,7 @@ REAL_WEBUI = "TASK_QUEUE_WEBUI_URL"
 
 # name -> (pytest's arguments, environment)
 SUITES = {
-    "unit": (["tests", "--ignore=tests/contract", "--ignore=tests/e2e", "--ignore=tests/soak"], {}),
+    "unit": (["tests", "--ignore=tests/contract", "--ignore=tests/e2e", "--ignore=tests/soak", "--ignore=tests/page"], {}),
     "contract": (["tests/contract"], {}),
     # the stand-in's queue in Redis (a redis-server started for the run); the few tests
     # about SQLite itself skip, saying so
