@@ -188,13 +188,13 @@ def _apply(original: Callable, keys: List[Optional[str]], page: Page, options: A
         if refused:
             message = (f"Not applied: {', '.join(refused)} {'is' if len(refused) == 1 else 'are'} the box's, "
                        f"which only an admin of the queue may change. Yours: {', '.join(sorted(personal))}.")
-            return _json(dumpjson, own), f"<div class='error'>{_escape(message)}</div>"
+            return _json(dumpjson, own), f"<div class='error'>{html.escape(message)}</div>"
         if not changed:
             return _json(dumpjson, own), "0 settings changed."
         try:
             own = page.change(name, changed)
         except ValueError as e:
-            return _json(dumpjson, own), f"<div class='error'>{_escape(str(e))}</div>"
+            return _json(dumpjson, own), f"<div class='error'>{html.escape(str(e))}</div>"
         return _json(dumpjson, own), f"{len(changed)} of your own settings changed: {', '.join(sorted(changed))}."
 
     return apply_settings
@@ -238,6 +238,3 @@ def _same(now: Any, value: Any) -> bool:
         return float(now) == float(value)
     return now == value
 
-
-def _escape(text: str) -> str:
-    return html.escape(text)

@@ -91,9 +91,10 @@ class Personal:
                 notes[key] = f"{problem}: the box's default is used"
         return Own(values, notes)
 
-    def shown(self, user: User) -> Dict[str, Any]:
-        """Every per-person setting's value for `user`: theirs where set, else the box's."""
-        own = self.own(user).values
+    def shown(self, user: User, own: Optional[Own] = None) -> Dict[str, Any]:
+        """Every per-person setting's value for `user`: theirs where set, else the box's
+        (`own`: their settings, when already read)."""
+        own = (own or self.own(user)).values
         return {key: own[key] if key in own else self._box(key) for key in self.keys()}
 
     def check(self, user: User, changes: Dict[str, Any]) -> Dict[str, Any]:

@@ -93,17 +93,14 @@ async def progress(native: Native, inner: BaseRoute, scope, receive, send) -> No
 async def internal_progress(native: Native, inner: BaseRoute, scope, receive, send) -> None:
     if not native.guarding():
         return await inner.handle(scope, receive, send)
-    body = await Request(scope, receive).body()
-    try:
-        asked = json.loads(body)
-    except ValueError:
-        asked = None  # webui refuses it
     key, basic = credentials(Request(scope).headers)
-    if isinstance(asked, dict) and await run_in_threadpool(
-            lambda: native.hidden_task(native.caller(key, basic), asked.get("id_task"))):
-        asked["id_task"] = f"hidden-{uuid.uuid4().hex}"  # an id webui never gave: its answer for one
-        body = json.dumps(asked).encode()
-    await inner.handle(_with_length(scope, len(body)), _replay_body(body, receive), send)
+
+    def hide(asked: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        if not native.hidden_task(native.caller(key, basic), asked.get("id_task")):
+            return None
+        return {**asked, "id_task": f"hidden-{uuid.uuid4().hex}"}  # an id webui never gave: its answer for one
+
+    await _rewritten(inner, hide, scope, receive, send)
 
 
 def stopper(interrupt: bool) -> Handler:
@@ -204,16 +201,12 @@ async def _native_run(native: Native, inner: BaseRoute, key, basic, scope, recei
     user = await run_in_threadpool(native.caller, key, basic)
     if not native.personal(user):
         return await inner.handle(scope, receive, send)
-    raw = await Request(scope, receive).body()
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        body = None  # webui refuses it
-    if isinstance(body, dict):
-        changed = await run_in_threadpool(native.native_body, user, body)
-        if changed is not body:
-            raw = json.dumps(changed).encode()
-    await inner.handle(_with_length(scope, len(raw)), _replay_body(raw, receive), send)
+
+    def own(body: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        changed = native.native_body(user, body)
+        return None if changed is body else changed
+
+    await _rewritten(inner, own, scope, receive, send)
 
 
 async def _wait(native: Native, user, task_id: str, receive):
@@ -306,6 +299,23 @@ def install(app, services: Callable[[], Optional[Services]]) -> int:
 
 
 # ---- ASGI helpers ----------------------------------------------------------------------------
+
+async def _rewritten(inner: BaseRoute, change: Callable[[Dict[str, Any]], Optional[Dict[str, Any]]],
+                     scope, receive, send) -> None:
+    """webui's route given the request's JSON object as `change` (run off the event
+    loop) makes it, or as it came when `change` answers None or the body is no
+    object (webui refuses that itself)."""
+    raw = await Request(scope, receive).body()
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        changed = await run_in_threadpool(change, body)
+        if changed is not None:
+            raw = json.dumps(changed).encode()
+    await inner.handle(_with_length(scope, len(raw)), _replay_body(raw, receive), send)
+
 
 def _unauthorized() -> JSONResponse:
     why = "a queue API key (X-API-Key) or webui's --api-auth credentials are needed, and valid"

@@ -124,4 +124,4 @@ def _me(services: Services, who: Caller) -> dict:
     own = services.queue.personal.own(who.user)
     return {**schemas.me_public(services.accounts.me(who.user)),
             "webhook_secret": store.webhook_secret(name), "callback_url": default_callback(store, name),
-            "settings": services.queue.personal.shown(who.user), "settings_notes": own.notes}
+            "settings": services.queue.personal.shown(who.user, own), "settings_notes": own.notes}
