@@ -85,23 +85,31 @@ def test_a_failed_generation_gives_the_gpu_memory_back(worker):
     assert devices.gc_calls == before + 1  # after a success webui's own processing does it
 
 
-def test_a_task_whose_end_the_store_refuses_is_recorded_before_the_next_starts(worker):
-    add(worker, "1", "a house")
+def test_a_task_whose_end_the_store_refuses_is_tried_again_and_nothing_else_starts_until_it_is_recorded(worker):
+    for n in "123":
+        add(worker, n, f"a house {n}")
     store, finish = worker.store, worker.store.finish
     refusals = [sqlite3.OperationalError("database or disk is full")] * 2
+    seen = []  # at each try to record task 1: the others' statuses
 
-    def full_then_fine(*args, **kw):
-        if refusals:
-            raise refusals.pop()
-        return finish(*args, **kw)
+    def full_then_fine(task_id, *args, **kw):
+        if task_id == "1":
+            seen.append((store.get("2").status, store.get("3").status))
+            if refusals:
+                raise refusals.pop()
+        return finish(task_id, *args, **kw)
 
     store.finish = full_then_fine
-    for _ in range(2):
-        with pytest.raises(sqlite3.OperationalError):
-            worker.run_once()
-        assert store.get("1").status == TaskStatus.RUNNING
-        assert worker._has_work()  # nothing queued, yet the loop comes back to record it
-    add(worker, "2", "a tree")
-    second = worker.run_once()  # records the first, then runs the second
-    assert (store.get("1").status, second.task_id, second.status) == (TaskStatus.DONE, "2", TaskStatus.DONE)
+    worker.start()
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and any(store.get(n).status != TaskStatus.DONE for n in "123"):
+            time.sleep(0.05)
+    finally:
+        worker.stop(timeout=10)
+    assert [store.get(n).status for n in "123"] == [TaskStatus.DONE] * 3
     assert store.get("1").images == ["0.png"]
+    # tried three times, a second apart; the task after it may already run, the one after that may not
+    assert len(seen) == 3 and all(third == TaskStatus.QUEUED for _, third in seen)
+    started = {n: store.get(n).started_at for n in "123"}
+    assert started["3"] >= store.get("1").finished_at

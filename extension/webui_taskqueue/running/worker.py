@@ -5,7 +5,14 @@ only while its own task is the one running, so interrupting task A can never sto
 task B, even when the request lands exactly as A ends and B begins.
 
 A failing task fails alone: its error is recorded, webui's state and GPU memory are
-cleaned up, the next task runs. Only a streak of failures pauses the queue (running/failures.py)."""
+cleaned up, the next task runs. Only a streak of failures pauses the queue (running/failures.py).
+
+A finished task's images are saved and its end recorded on the recorder thread once
+the next task has begun: between two tasks webui waits for no disk write, and the
+recording does not compete with the next pick. A task that
+failed or was interrupted is recorded before anything else starts (its end may pause
+the queue). An end the store refuses (a full disk) is tried again every second, and
+nothing new starts until it is recorded."""
 
 from __future__ import annotations
 
@@ -15,7 +22,9 @@ import logging
 import threading
 import time
 import traceback
-from typing import Any, Callable, List, Optional, Set, Tuple
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ..host.contract import Host, Outcome
 from ..records.checkpoints import same_checkpoint
@@ -34,6 +43,7 @@ __all__ = ["PAUSED", "EXTERNAL_INTERRUPT", "Worker"]
 
 EXTERNAL_INTERRUPT = "interrupted outside the queue (webui's own interrupt)"
 INFO_SECONDS = 600.0  # how long a task's info stays for the door, which reads it as soon as the task ends
+RETRY_SECONDS = 1.0  # between tries to record an end the store refused
 
 
 class Worker:
@@ -45,7 +55,11 @@ class Worker:
         self.store, self.host, self.images, self.clock, self.box = store, host, images, clock, box
         self.planner, self.readahead = planner, readahead
         self.failures = FailureStreak(store, pause_after)
-        self._unrecorded: Optional[tuple] = None  # (task_id, status, outcome) the store refused
+        self._recorder = ThreadPoolExecutor(1, thread_name_prefix="task-queue-recorder")
+        self._recording: Optional[Future] = None  # the last task handed to the recorder
+        self._gate = threading.Event()  # opened when the recorder may start on it
+        self._gate.set()
+        self._stuck = False  # the store refuses a task's end: nothing new starts until it takes it
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
@@ -54,7 +68,7 @@ class Worker:
         self._current: Optional[Task] = None
         self._meter: Optional[ProgressMeter] = None
         self._interrupting: Set[str] = set()
-        self._finishing: Optional[tuple] = None  # (task_id, last Progress) while its images are saved
+        self._finishing: Dict[str, Progress] = {}  # task_id -> its last progress, while it is recorded
         self._generation = 0  # counts task starts: a preview decoded across a switch is dropped
         self._preview: tuple = (None, None)  # (key, jpeg bytes) of the last preview encoded
         self._finished: List[Callable[[Task], None]] = []  # told of each task recorded final here
@@ -70,8 +84,8 @@ class Worker:
             self._thread.start()
 
     def stop(self, timeout: Optional[float] = None) -> None:
-        """Nothing new starts; the running task (if any) finishes first. Waits up to
-        `timeout` for the thread to end (`join` waits more)."""
+        """Nothing new starts; the running task (if any) finishes and is recorded first.
+        Waits up to `timeout` for the thread to end (`join` waits more)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -97,22 +111,27 @@ class Worker:
             self._cond.notify_all()
 
     def _loop(self) -> None:
+        ran = False
         while True:
             with self._cond:
-                while not self._stopping and not self._has_work():
+                # right after a task the next one is picked at once: a pick that finds
+                # nothing costs what asking the store whether there is work would
+                while not self._stopping and not (ran or self._has_work()):
                     self._cond.wait()
                 if self._stopping:
-                    return
+                    break
+            ran = False
             try:
-                self.run_once()
+                ran = self._run() is not None
             except Exception:
                 log.exception("task queue worker")
                 with self._cond:
                     self._cond.wait(1.0)  # a broken store must not spin the CPU
+        self._await_recording()  # the thread ends once the last task is recorded: `join` waits for it
 
     def _has_work(self) -> bool:
-        if self._unrecorded is not None:
-            return True
+        if self._stuck:
+            return False
         try:
             return not self.store.get_flag(PAUSED) and self.store.count(TaskStatus.QUEUED) > 0
         except Exception:  # the store out of reach (Redis restarting): run_once meets it and waits
@@ -121,12 +140,21 @@ class Worker:
     # ---- one task ----------------------------------------------------------------------
 
     def run_once(self) -> Optional[Task]:
-        """Run the next task, if any, to its final state and return it. A task whose end
-        the store refused (a full disk) is recorded first: until it is, nothing starts."""
-        if self._unrecorded is not None:
-            self._finish(*self._unrecorded)
+        """Run the next task, if any, and return it once it is recorded final."""
+        recording = self._run()
+        if recording is None:
+            return None
+        self._await_recording()
+        return recording.result()
+
+    def _run(self) -> Optional[Future]:
+        """Run the next task, if any; its recording, handed to the recorder. The loop waits
+        for it only when the task did not finish: a failure may pause the queue."""
         with self.host.lock:
-            task = self._begin_next()
+            try:
+                task = self._begin_next()
+            finally:
+                self._gate.set()  # the last task's recording, now that this one has begun
             if task is None:
                 return None
             outcome, error = None, None
@@ -141,19 +169,27 @@ class Worker:
             finished = self.clock()
             if error is not None:
                 self._free_memory()  # out of the except block: its traceback holds the task's tensors
-            requested = self._leave(task, completed=outcome is not None and not outcome.interrupted)
+            completed = outcome is not None and not outcome.interrupted
+            requested = self._leave(task, completed=completed)
             self.host.end(task.task_id)
-        try:
-            recorded = self._record(task, outcome, error, requested, started, finished)
-        finally:
-            self.planner.ended(task)
-        if recorded.status == TaskStatus.DONE:
-            self.planner.learn(task.checkpoint, task.work, finished - started, switched=not same_checkpoint(loaded, task.checkpoint))
-        return recorded
+        self.planner.ended(task)
+        switched = not same_checkpoint(loaded, task.checkpoint)
+        gate = self._gate = threading.Event()
+        recording = self._recording = self._recorder.submit(
+            self._record, gate, task, outcome, error, requested, started, finished, switched)
+        if not completed:
+            self._await_recording()
+        return recording
+
+    def _await_recording(self) -> None:
+        """Let the recorder start on the last task now, and wait until it is recorded."""
+        self._gate.set()
+        if self._recording is not None:
+            wait_for([self._recording])
 
     def _begin_next(self) -> Optional[Task]:
         with self._switch:
-            if self.store.get_flag(PAUSED):
+            if self._stuck or self.store.get_flag(PAUSED):
                 return None
             for _ in range(10):
                 plan = self.planner.next()
@@ -180,13 +216,29 @@ class Worker:
             # still `running` in the store until recorded: keep answering with its progress,
             # never behind what a poll was shown (a job that ran to its end: complete)
             meter = self._meter
-            self._finishing = (task.task_id, meter.completed() if completed else meter.read(self.host.snapshot(), self.clock()))
+            self._finishing[task.task_id] = meter.completed() if completed else meter.read(self.host.snapshot(), self.clock())
             self._current = self._meter = None
             requested = task.task_id in self._interrupting
             self._interrupting.discard(task.task_id)
             return requested
 
-    def _record(self, task, outcome: Optional[Outcome], error, requested, started, finished) -> Task:
+    def _record(self, gate, task, outcome: Optional[Outcome], error, requested, started, finished, switched) -> Task:
+        """On the recorder thread once `gate` opens: save the task's images, record its
+        end, learn its speed."""
+        gate.wait()
+        try:
+            recorded = self._save_and_finish(task, outcome, error, requested, started, finished)
+        except Exception:
+            log.exception("task queue: recording task %s", task.task_id)
+            raise
+        finally:
+            with self._switch:
+                self._finishing.pop(task.task_id, None)
+        if recorded.status == TaskStatus.DONE:
+            self.planner.learn(task.checkpoint, task.work, finished - started, switched=switched)
+        return recorded
+
+    def _save_and_finish(self, task, outcome: Optional[Outcome], error, requested, started, finished) -> Task:
         images, infotexts = [], []
         if outcome is not None:
             try:
@@ -206,29 +258,32 @@ class Worker:
             error = None if requested else EXTERNAL_INTERRUPT
         else:
             status = TaskStatus.DONE
-        try:
-            return self._finish(task.task_id, status, dict(
-                images=images, infotexts=infotexts, error=error, process_started_at=started, process_finished_at=finished))
-        finally:
-            with self._switch:
-                self._finishing = None
+        return self._finish(task.task_id, status, dict(
+            images=images, infotexts=infotexts, error=error, process_started_at=started, process_finished_at=finished))
 
     def _finish(self, task_id: str, status: TaskStatus, outcome: dict) -> Task:
-        try:
-            recorded = self.store.finish(task_id, status, self.clock(), **outcome)
-        except (InvalidTransition, KeyError):
-            self._unrecorded = None  # ended meanwhile by someone else (webui stopping): theirs stands
-            ended = self.store.get(task_id)
-            if ended is None:
-                raise
-            log.info("task queue: task %s was already recorded %s", task_id, ended.status.value)
-            return ended
-        except Exception:
-            # e.g. "database or disk is full": the task stays the running one, and is
-            # recorded before anything else starts (the loop retries every second)
-            self._unrecorded = (task_id, status, outcome)
-            raise
-        self._unrecorded = None
+        while True:
+            try:
+                recorded = self.store.finish(task_id, status, self.clock(), **outcome)
+                break
+            except (InvalidTransition, KeyError):
+                ended = self.store.get(task_id)  # ended meanwhile by someone else (webui stopping): theirs stands
+                if ended is None:
+                    raise
+                log.info("task queue: task %s was already recorded %s", task_id, ended.status.value)
+                return ended
+            except Exception as e:
+                # e.g. "database or disk is full": the task stays the running one
+                log.error("task queue: recording task %s's end: %s (tried again in a second)", task_id, _describe(e))
+                with self._cond:
+                    if self._stopping or not threading.main_thread().is_alive():  # stopping, or exiting
+                        raise
+                    self._stuck = True
+                    self._cond.wait(RETRY_SECONDS)
+        with self._cond:
+            if self._stuck:
+                self._stuck = False
+                self._cond.notify_all()
         for listener in self._finished:
             listener(recorded)
         try:
@@ -281,7 +336,7 @@ class Worker:
         whose images are being saved still runs: it has nothing left to stop, and ends
         as its job did (an interrupt after the last step does the same)."""
         with self._switch:
-            if self._finishing is not None and self._finishing[0] == task_id:
+            if task_id in self._finishing:
                 return True
             if self._current is None or self._current.task_id != task_id:
                 return False
@@ -291,7 +346,7 @@ class Worker:
 
     def holder(self) -> Tuple[int, Optional[str]]:
         """(tasks started so far, the id of the task whose job webui's global state holds:
-        from its begin() until it is recorded; None between tasks). webui's own routes
+        from its begin() until it is recorded or the next one begins; None between tasks). webui's own routes
         read that state, so the native guard (api/doors.py) asks who holds it."""
         with self._switch:
             return self._generation, self._holder_id()
@@ -305,7 +360,7 @@ class Worker:
     def _holder_id(self) -> Optional[str]:
         if self._current is not None:
             return self._current.task_id
-        return self._finishing[0] if self._finishing is not None else None
+        return next(iter(self._finishing), None)
 
     def running_id(self) -> Optional[str]:
         with self._switch:
@@ -323,9 +378,7 @@ class Worker:
         with self._switch:
             if self._current is not None and self._current.task_id == task_id:
                 return self._meter.read(self.host.snapshot(), self.clock())
-            if self._finishing is not None and self._finishing[0] == task_id:
-                return self._finishing[1]
-            return None
+            return self._finishing.get(task_id)
 
     def preview(self, task_id: str) -> Optional[Tuple[str, bytes]]:
         """(tag, JPEG) of the running task's live preview; the tag changes with the image.

@@ -50,11 +50,12 @@ class Speeds:
     def learn(self, checkpoint: str, work: float, seconds: float, switched: bool) -> None:
         """One task's generation time (model load included when `switched`)."""
         checkpoint = checkpoint_key(checkpoint)
+        # new dicts, not changed ones: request threads estimate while the worker learns
         if not switched:
-            self.rate[checkpoint] = _smooth(self.rate.get(checkpoint), seconds / work)
+            self.rate = {**self.rate, checkpoint: _smooth(self.rate.get(checkpoint), seconds / work)}
         elif checkpoint in self.rate or self.rate:
             load = max(0.0, seconds - work * self._rate(checkpoint))
-            self.switch[checkpoint] = _smooth(self.switch.get(checkpoint), load)
+            self.switch = {**self.switch, checkpoint: _smooth(self.switch.get(checkpoint), load)}
 
     def _rate(self, checkpoint: str) -> float:
         """`checkpoint`: as `checkpoint_key` gives it."""
