@@ -81,8 +81,12 @@ async function errorFrom(res) {
 /**
  * One API call. `background`: a poll, not something the user just did (it does not
  * re-open the key dialog the user closed). `raw`: return the Response (images).
+ * `revalidate`: the answer carries an ETag; the browser keeps it and asks with
+ * If-None-Match, and the server answers 304 (no body) while nothing changed.
+ * A read over the person's rate (429) was held by the server until it may try again:
+ * it is sent again at once.
  */
-export async function request(path, { method = 'GET', body, query, background = false, raw = false } = {}) {
+export async function request(path, { method = 'GET', body, query, background = false, raw = false, revalidate = false } = {}) {
   const url = apiUrl(path);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== undefined && v !== null) url.searchParams.set(k, v);
@@ -95,7 +99,7 @@ export async function request(path, { method = 'GET', body, query, background = 
     let res;
     try {
       res = await fetch(url, {
-        method, headers, cache: 'no-store',
+        method, headers, cache: revalidate ? 'no-cache' : 'no-store',
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
@@ -109,6 +113,7 @@ export async function request(path, { method = 'GET', body, query, background = 
     succeeded();
     // signed out or in as someone else meanwhile: this answer is the last user's; ask again
     if (method === 'GET' && authHeader() !== auth && attempt < 3) continue;
+    if (method === 'GET' && res.status === 429 && attempt < 3) continue;
     if (res.status === 401 && attempt < 3) {
       const reason = getKey() ? 'The server refused the saved API key. Enter a valid one.' : 'This server needs an API key.';
       if (await askForKey(reason, { background })) continue;
@@ -123,12 +128,12 @@ export async function request(path, { method = 'GET', body, query, background = 
 export const api = {
   submit: (kind, payload) => request(kind, { method: 'POST', body: payload }),
   tasks: (query, opts) => request('tasks', { query, ...opts }),
-  task: (id, opts) => request(`tasks/${id}`, opts),
+  task: (id, opts) => request(`tasks/${id}`, { revalidate: true, ...opts }),
   interrupt: (id) => request(`tasks/${id}/interrupt`, { method: 'POST' }),
   remove: (id) => request(`tasks/${id}`, { method: 'DELETE' }),
   /** {to: 'front'} | {to: 'back'} | {before: task_id}: a queued task's place in the run order. */
   move: (id, body) => request(`tasks/${id}/move`, { method: 'POST', body }),
-  queue: (opts) => request('queue', opts),
+  queue: (opts) => request('queue', { revalidate: true, ...opts }),
   pause: () => request('queue/pause', { method: 'POST' }),
   resume: () => request('queue/resume', { method: 'POST' }),
   checkpoints: () => request('checkpoints'),

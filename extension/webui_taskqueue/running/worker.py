@@ -19,10 +19,11 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
+import queue
 import threading
 import time
 import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import wait as wait_for
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
@@ -55,7 +56,7 @@ class Worker:
         self.store, self.host, self.images, self.clock, self.box = store, host, images, clock, box
         self.planner, self.readahead = planner, readahead
         self.failures = FailureStreak(store, pause_after)
-        self._recorder = ThreadPoolExecutor(1, thread_name_prefix="task-queue-recorder")
+        self._recorder = _Recorder()
         self._recording: Optional[Future] = None  # the last task handed to the recorder
         self._gate = threading.Event()  # opened when the recorder may start on it
         self._gate.set()
@@ -397,6 +398,34 @@ class Worker:
         with self._switch:
             self._preview = (key, data)
         return key, data
+
+
+class _Recorder:
+    """One thread that runs the recordings in the order handed over. Not a thread pool's:
+    a pool refuses work once the interpreter begins to exit, which is when webui's Stop
+    lets the last task end and be recorded."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn, args))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="task-queue-recorder", daemon=True)
+                self._thread.start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, fn, args = self._jobs.get()
+            try:
+                future.set_result(fn(*args))
+            except BaseException as e:  # the future carries it to whoever waits
+                future.set_exception(e)
 
 
 # write errors that mean "no room": said plainly, without the file's path

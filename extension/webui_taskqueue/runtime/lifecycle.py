@@ -26,6 +26,7 @@ from ..host import webui_page
 from ..host.contract import Host
 from ..intake.payload import Limits
 from ..people.accounts import Accounts
+from ..people import read_rate
 from ..people import settings as personal
 from ..people.settings import PageSettings
 from ..people.auth import Authenticator
@@ -77,6 +78,7 @@ SETTINGS: Dict[str, Tuple[Any, str]] = {
     "task_queue_callback_timeout": (10.0, "Webhooks: seconds one try may wait for the receiver"),
     **doors.SETTINGS,  # webui's own API: the guard, and the door into the queue
     **personal.SETTINGS,  # what each person keeps for themselves
+    **read_rate.SETTINGS,  # how often a person may read the queue's API
     **stores.SETTINGS,  # a queue shared by several boxes through Redis
 }
 
@@ -109,6 +111,11 @@ def user_limits_from(host: Host) -> Dict[str, Any]:
     allowed = [c.strip() for c in str(get("checkpoints")).split(",") if c.strip()]
     return {**{name: get(name) for name in ("max_queued", "max_per_hour", "max_steps", "max_pixels", "max_images")},
             "checkpoints": allowed or None}
+
+
+def read_limits(host: Host) -> Tuple[float, float]:
+    """(reads per second, burst) of each person (webui Settings > Task queue)."""
+    return tuple(float(host.option(key, read_rate.SETTINGS[key][0]) or 0) for key in (read_rate.PER_SECOND, read_rate.BURST))
 
 
 def webhook_policy_from(host: Host) -> WebhookPolicy:
@@ -247,7 +254,7 @@ def _build(host: Host) -> Runtime:
                            user_limits=user_limits, webhooks=webhooks, box_images=box_images)
     services = Services(queue=service, accounts=Accounts(store, user_limits),
                         auth=auth, events=EventHub(store, worker, planner),
-                        boxes=Boxes(store, this_box))
+                        boxes=Boxes(store, this_box), reads=read_rate.ReadRate(lambda: read_limits(host)))
     sender = Sender(store, lambda owner, task_id: task_object(services, owner, task_id), webhooks)
     name_wait = None
     if host.refusal:  # routes answer, nothing runs

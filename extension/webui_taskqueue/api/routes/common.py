@@ -5,11 +5,13 @@ webui's, and its other routes must keep their own error handling."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import hashlib
 import logging
 import threading
 import time
-from typing import Any, Callable, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Callable, List, Mapping, Optional, Tuple, Type, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -22,10 +24,11 @@ from starlette.concurrency import run_in_threadpool
 from ...intake import json_body
 from ...people.accounts import AccountConflict, Accounts, UnknownUser
 from ...people.auth import OPEN_MODE_USER, SIGNED_URL_USER, Authenticator, Forbidden, Unauthorized
+from ...people.read_rate import ReadRate, TooFast
 from ...records.errors import Conflict, NotFound, PayloadError, error
 from ...records.quotas import QuotaExceeded
 from ...records.tasks import TaskStatus
-from ...records.users import User
+from ...records.users import User, digest
 from ...service.queue import QueueService
 from ...store.choose import unreachable
 from .. import schemas
@@ -45,11 +48,14 @@ WHY = {
     413: "the body is over its size limit (a task's: max_body_mb; others: 1 MB)",
     415: "the body is not sent as JSON (Content-Type: application/json)",
     422: "a field is invalid or over a limit: `detail` names each one and says why",
-    429: "over your limit of tasks queued at once, or of tasks per hour (see Retry-After)",
+    429: "over your limit of tasks queued at once, of tasks per hour, or of reads per second (see Retry-After)",
     503: "the queue's store (a shared Redis server) cannot be reached now: try again (see Retry-After)",
 }
 BODY = (413, 415, 422)  # what a route that reads a JSON body may answer
 PARAMS = 422  # FastAPI documents a 422 for every route with parameters (here: with its schema)
+
+
+UNCHANGED = {304: {"description": "unchanged since the answer whose ETag was sent in If-None-Match"}}
 
 
 def answers(*codes: int, **why: str) -> dict:
@@ -70,9 +76,19 @@ class Services:
     events: Any = None  # events.EventHub: what event streams are fed from
     boxes: Any = None  # boxes.Boxes: the boxes running the queue
     login: Callable[[Mapping[str, str]], Optional[str]] = lambda cookies: None  # webui's page login of a cookie
+    reads: ReadRate = dataclasses.field(default_factory=lambda: ReadRate(lambda: (0.0, 0.0)))  # a person's reads per second
+
+
+READ_LIMITED = {"model": schemas.Message,
+                "description": "over your limit of reads per second; the answer comes after Retry-After"}
 
 
 class QueueRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable, *, methods=None, responses=None, **kw) -> None:
+        if methods and "GET" in {m.upper() for m in methods}:  # every read counts against its person's rate
+            responses = {**(responses or {}), 429: READ_LIMITED}
+        super().__init__(path, endpoint, methods=methods, responses=responses, **kw)
+
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
         single = _query_names(self.dependant)
@@ -86,6 +102,9 @@ class QueueRoute(APIRoute):
                 return await handler(request)
             except PayloadError as e:
                 return JSONResponse({"detail": e.errors}, status_code=e.status_code)
+            except TooFast as e:  # held until it may try again: ignoring Retry-After gains nothing
+                await asyncio.sleep(e.retry_after)
+                return JSONResponse({"detail": str(e)}, status_code=429, headers={"Retry-After": e.header()})
             except QuotaExceeded as e:
                 headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
                 return JSONResponse({"detail": e.detail()}, status_code=429, headers=headers)
@@ -162,15 +181,27 @@ def caller_dependencies(get_services: Callable[[], Services]):
     `resource_caller(kind)` also takes a valid `exp` + `sig` for the very resource a
     route serves (what an <img src> opens) in place of a key."""
 
-    def authenticate(services: Services, bearer, key, basic, request: Request) -> Caller:
+    def first_look(services: Services, bearer, key, basic, request: Request) -> Tuple[Optional[str], Optional[tuple]]:
+        """What can be known without the store: the page login of the cookie, and for a
+        read (credential, counted): TooFast when the credential's person has no read left."""
+        key = bearer.credentials if bearer else key
+        login = None if key or basic else services.login(request.cookies)
+        if request.method not in SAFE_METHODS:
+            return login, None
+        credential = (digest(key) if key else digest(f"{basic.username}:{basic.password}") if basic
+                      else f"login:{login}" if login else None)
+        return login, None if credential is None else (credential, services.reads.before(credential))
+
+    def authenticate(services: Services, bearer, key, basic, request: Request, login: Optional[str],
+                     read: Optional[tuple]) -> Caller:
         auth = services.auth
         key = bearer.credentials if bearer else key
-        login = None
-        if not key and not basic:
-            login = services.login(request.cookies)
-            if login and request.method not in SAFE_METHODS and _other_site(request):
-                raise Forbidden("a change sent from another site with webui's login cookie is refused: send a key")
+        if login and request.method not in SAFE_METHODS and _other_site(request):
+            raise Forbidden("a change sent from another site with webui's login cookie is refused: send a key")
         user = auth.caller(key, (basic.username, basic.password) if basic else None, login)
+        if read is not None:
+            credential, counted = read
+            services.reads.after(credential, user, counted)
         # only an open queue answers with the open-mode user: its links need no signature
         return Caller(user, Links(None if user is OPEN_MODE_USER else auth, time.time()))
 
@@ -181,9 +212,10 @@ def caller_dependencies(get_services: Callable[[], Services]):
         basic: Optional[HTTPBasicCredentials] = Security(_basic),
         services: Services = Depends(get_services),
     ) -> Caller:
+        login, read = first_look(services, bearer, key, basic, request)  # a read over the rate ends here
         if services.queue.store.reads_wait:  # Redis: on a thread (Store.reads_wait)
-            return await run_in_threadpool(authenticate, services, bearer, key, basic, request)
-        return authenticate(services, bearer, key, basic, request)
+            return await run_in_threadpool(authenticate, services, bearer, key, basic, request, login, read)
+        return authenticate(services, bearer, key, basic, request, login, read)
 
     def resource_caller(kind: str) -> Callable:
         def signed_or_caller(
@@ -200,7 +232,7 @@ def caller_dependencies(get_services: Callable[[], Services]):
                 if index is None or not services.auth.signed(task_id, kind, index, exp, sig, now):
                     raise Unauthorized("the link is not valid, or it expired: ask for the task again for a new one")
                 return Caller(SIGNED_URL_USER, Links(services.auth, now))
-            return authenticate(services, bearer, key, basic, request)
+            return authenticate(services, bearer, key, basic, request, *first_look(services, bearer, key, basic, request))
 
         return signed_or_caller
 
@@ -281,6 +313,18 @@ def parse_model(model: Type[Model], body: Any) -> Model:
         return model.model_validate(body) if hasattr(model, "model_validate") else model.parse_obj(body)
     except ValidationError as e:
         raise PayloadError([{"loc": ["body", *p["loc"]], "msg": p["msg"], "type": p["type"]} for p in e.errors()]) from None
+
+
+def tagged(request: Request, payload: Any) -> Response:
+    """`payload` as JSON with an ETag naming these very bytes: a poll that sends it back
+    in If-None-Match while nothing changed gets 304, without a body to send or read."""
+    answer = JSONResponse(payload, headers={"Cache-Control": "private, no-cache"})
+    tag = f'W/"{hashlib.blake2b(answer.body, digest_size=10).hexdigest()}"'
+    answer.headers["ETag"] = tag
+    sent = request.headers.get("if-none-match")
+    if sent and (sent.strip() == "*" or tag in (t.strip() for t in sent.split(","))):
+        return Response(status_code=304, headers={"ETag": tag, "Cache-Control": "private, no-cache"})
+    return answer
 
 
 def body_doc(schema: dict) -> dict:

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Callable
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
 
 from .. import schemas
-from .common import PREFIX, Caller, QueueRoute, Services, answers
+from .common import PREFIX, UNCHANGED, Caller, QueueRoute, Services, answers, tagged
 from .tasks import MAX_OFFSET
 
 
 def build(get_services: Callable[[], Services], caller: Callable) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["queue"], route_class=QueueRoute)
 
-    @router.get("/queue", response_model=schemas.QueuePublic, responses=answers(422))
-    def queue(limit: int = Query(500, ge=1, le=10000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    @router.get("/queue", response_model=schemas.QueuePublic, responses={**answers(422), **UNCHANGED})
+    def queue(request: Request, limit: int = Query(500, ge=1, le=10000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
               services: Services = Depends(get_services), who: Caller = Depends(caller)):
         """Running and queued tasks in run order, with ETAs: your own with their ids,
         other people's as anonymous entries (no id, prompt, owner or images). Entries
-        carry no parameters (GET /tasks/{id} has them); `count` counts them all."""
+        carry no parameters (GET /tasks/{id} has them); `count` counts them all.
+        With the ETag of the last answer in If-None-Match: 304 while it is unchanged."""
         found = services.queue.queue(who.user, limit, offset)
-        return JSONResponse({**found, "data": [schemas.task_public(v, who.links) for v in found["data"]]})
+        return tagged(request, {**found, "data": [schemas.task_public(v, who.links) for v in found["data"]]})
 
     @router.post("/queue/pause", response_model=schemas.PausedPublic, responses=answers(403))
     def pause(services: Services = Depends(get_services), who: Caller = Depends(caller)):

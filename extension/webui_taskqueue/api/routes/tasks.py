@@ -13,7 +13,8 @@ from ...intake.payload import json_schema
 from ...records.tasks import TaskType
 from ...service.queue import IDEMPOTENCY_HEADER
 from .. import schemas
-from .common import BODY, PARAMS, PREFIX, Caller, QueueRoute, Services, answers, body_doc, read_json, statuses
+from .common import (BODY, PARAMS, PREFIX, UNCHANGED, Caller, QueueRoute, Services, answers, body_doc, read_json,
+                     statuses, tagged)
 from .events import with_callback
 
 IMAGE_ERRORS = answers(404, 422, s404="no such task or image, or not yours; or the box that made it cannot be reached",
@@ -70,16 +71,18 @@ def build(get_services: Callable, caller: Callable, resource_caller: Callable, s
         views, count = services.queue.list(who.user, statuses(status), limit, offset, owner=user_name, everyone=all_users)
         return JSONResponse({"data": [schemas.task_public(v, who.links) for v in views], "count": count})
 
-    @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=answers(404, PARAMS))
-    async def get_task(task_id: str, services: Services = Depends(get_services), who: Caller = Depends(caller)):
+    @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses={**answers(404, PARAMS), **UNCHANGED})
+    async def get_task(task_id: str, request: Request, services: Services = Depends(get_services),
+                       who: Caller = Depends(caller)):
         """One task. Polled every second by every watcher: answered on the event loop
         (a thread hop costs more than the answer; the store's reads never wait for its
         writes), as built, without a second validation pass (`response_model` documents
-        the shape). What cannot be answered at once (`get_at_once`) is, on a thread."""
+        the shape). What cannot be answered at once (`get_at_once`) is, on a thread.
+        With the ETag of the last answer in If-None-Match: 304 while it is unchanged."""
         view = services.queue.get_at_once(who.user, task_id)
         if view is None:
             view = await run_in_threadpool(services.queue.get, who.user, task_id)
-        return JSONResponse(schemas.task_public(view, who.links))
+        return tagged(request, schemas.task_public(view, who.links))
 
     @router.get("/tasks/{task_id}/preview", responses={
         **answers(404, PARAMS), 200: {"content": {"image/jpeg": {}}}, 204: {"description": "no preview now"},
