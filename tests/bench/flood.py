@@ -19,7 +19,6 @@ throughput_1hz_vs_idle, poll_1hz_p99_ms, and the raw figures (the flood's answer
 status code, its requests per second)."""
 
 import asyncio
-import datetime
 import json
 import os
 import sys
@@ -34,6 +33,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import httpx  # noqa: E402
 
 from bench.store_choice import bench_store, chosen  # noqa: E402
+from bench.target import pct, seconds  # noqa: E402
 from contract.client import StandIn  # noqa: E402
 
 ADMIN_KEY = "tq_bench-flood-admin-key-0000"
@@ -42,15 +42,6 @@ WINDOW = float(os.environ.get("FLOOD_WINDOW_S", 10))
 PAIRS = int(os.environ.get("FLOOD_PAIRS", 2))  # ABBA blocks per kind
 Q = "/queue/v1"
 TASK = {"steps": 4, "width": 64, "height": 64, "checkpoint": "modelA"}
-
-
-def seconds(iso):
-    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else None
 
 
 class Person:

@@ -20,7 +20,6 @@ The last line printed is a JSON object: throughput_vs_idle, submit_p99_ms, poll_
 (the client windows of both runs), lost, duplicated, errors_5xx, the same three figures
 with the suffix _1000_queued for the second run, and the raw counts."""
 
-import datetime
 import json
 import os
 import random
@@ -36,6 +35,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import httpx  # noqa: E402
 
 from bench.store_choice import bench_store, chosen  # noqa: E402
+from bench.target import pct, seconds  # noqa: E402
 from contract.client import StandIn  # noqa: E402
 
 ADMIN_KEY = "tq_bench-load-admin-key-00000"
@@ -46,15 +46,6 @@ BACKLOG = 120
 Q = "/queue/v1"
 FINAL = {"done", "failed", "interrupted", "cancelled"}
 TASK = {"steps": 4, "width": 64, "height": 64, "checkpoint": "modelA"}
-
-
-def seconds(iso):
-    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else None
 
 
 def ms(x):

@@ -28,7 +28,6 @@ figures), pick_ms (median Planner.next()), throughput_polled_vs_idle, and the re
 
 import base64
 import concurrent.futures
-import datetime
 import io
 import json
 import multiprocessing
@@ -50,6 +49,7 @@ import httpx  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.store_choice import bench_store, chosen  # noqa: E402
+from bench.target import pct, seconds  # noqa: E402
 from contract.client import REDIS_PREFIX_ENV, REDIS_URL_ENV, StandIn  # noqa: E402
 
 ADMIN_KEY = "tq_bench-admin-key-000000000"
@@ -60,21 +60,12 @@ POLLERS, WINDOW, WINDOWS = 50, 20.0, 4
 Q = "/queue/v1"
 
 
-def seconds(iso):
-    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
 def noise_png(megabytes=5.0) -> str:
     side = int((megabytes * 1024 * 1024 / 3) ** 0.5) + 1
     image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=1)
     return base64.b64encode(out.getvalue()).decode()
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def ms(x):

@@ -35,6 +35,12 @@ def seconds(iso):
     return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
+def pct(values, p):
+    """The `p`th percentile of `values` (None when there are none)."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else None
+
+
 def queue_block(client, payloads):
     """Submit `payloads`, wait for them all: (seconds from the first submit to the last
     server-side finish, the tasks in the order they ran). Polled slowly, as a person's
