@@ -12,7 +12,8 @@ the next task has begun: between two tasks webui waits for no disk write, and th
 recording does not compete with the next pick. A task that
 failed or was interrupted is recorded before anything else starts (its end may pause
 the queue). An end the store refuses (a full disk) is tried again every second, and
-nothing new starts until it is recorded."""
+nothing new starts until it is recorded: a task's recording is handed over only once
+the one before it is done, so at most the task after it runs meanwhile."""
 
 from __future__ import annotations
 
@@ -175,6 +176,7 @@ class Worker:
             self.host.end(task.task_id)
         self.planner.ended(task)
         switched = not same_checkpoint(loaded, task.checkpoint)
+        self._await_recording()  # one recording at a time: the last one overlaps this task alone
         gate = self._gate = threading.Event()
         recording = self._recording = self._recorder.submit(
             self._record, gate, task, outcome, error, requested, started, finished, switched)
