@@ -51,6 +51,10 @@ async function fetchMe() {
     found = await api.me({ background: true });
   } catch (e) {
     if (e.status === 0) return; // the banner says it; loaded again when the server is back
+    if (e.status === 429) { // over the person's reads a second (a script of theirs polling fast): keep what is known
+      setTimeout(loadMe, 2000);
+      return;
+    }
     found = null;
   }
   if (asked !== generation) return; // signed out or in meanwhile: an answer about the old key

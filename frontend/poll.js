@@ -42,7 +42,9 @@ async function run(key, job) {
       return;
     }
     job.failures = (job.failures || 0) + 1;
-    next = Math.min(job.delay * 2 ** job.failures, ERROR_MAX);
+    // over the person's reads a second: the server held the answer until a read is
+    // allowed again, so the usual pace is right; other errors back off
+    next = e?.status === 429 ? job.delay : Math.min(job.delay * 2 ** job.failures, ERROR_MAX);
     console.warn(`poll ${key}:`, e);
   }
   job.running = false;

@@ -9,11 +9,11 @@ cleaned up, the next task runs. Only a streak of failures pauses the queue (runn
 
 A finished task's images are saved and its end recorded on the recorder thread once
 the next task has begun: between two tasks webui waits for no disk write, and the
-recording does not compete with the next pick. A task that
-failed or was interrupted is recorded before anything else starts (its end may pause
-the queue). An end the store refuses (a full disk) is tried again every second, and
-nothing new starts until it is recorded: a task's recording is handed over only once
-the one before it is done, so at most the task after it runs meanwhile."""
+recording does not compete with the next pick. A task that failed or was interrupted
+is recorded before anything else starts (its end may pause the queue). An end the
+store refuses (a full disk) is tried again every second, and nothing new starts until
+it is recorded: a task's recording is handed over only once the one before it is done,
+so at most the task after it runs meanwhile."""
 
 from __future__ import annotations
 
